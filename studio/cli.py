@@ -1,0 +1,93 @@
+"""`python -m studio ...`: the command line. It only parses arguments and calls the same functions the UI calls."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable, Sequence
+
+from studio.config import DEMO_MODEL
+
+# Subcommands whose feature has not been built yet, with the issue that brings it. They exist so that --help shows
+# the whole tool, and they fail loudly instead of pretending to work.
+PLANNED = {
+    "chunk": ("split long documents into token-window fragments", "the Data tab (issue #3)"),
+    "dedup": ("exact and MinHash-LSH near-duplicate report", "the Quality tab (issue #4)"),
+    "ppl": ("perplexity report by length bucket", "the Quality tab (issue #4)"),
+    "estimate": ("effective batch, schedule and VRAM estimate of a recipe", "the Configure tab (issue #5)"),
+    "train": ("run a recipe in the training worker", "the Train tab (issue #6)"),
+    "eval": ("batch evaluation of base and adapters on a prompt set", "the Compare tab (issue #7)"),
+    "merge": ("merge an adapter into its base model", "the Compare tab (issue #7)"),
+}
+
+
+def add_server_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine "
+                                                            "only; any other needs --auth)")
+    parser.add_argument("--port", type=int, default=7860, help="TCP port (default 7860)")
+    parser.add_argument("--workspace", default=None, help="folder for datasets, reports and runs "
+                                                          "(default $STUDIO_HOME or ./workspace)")
+    parser.add_argument("--auth", default=None, metavar="USER:PASSWORD",
+                        help="require this login (or set STUDIO_AUTH)")
+    parser.add_argument("--share", action="store_true", help="also publish a public Gradio link (needs --auth)")
+    parser.add_argument("--model", default=DEMO_MODEL, help=f"active model: Hub id, local folder or {DEMO_MODEL}")
+
+
+def run_ui(args: argparse.Namespace) -> int:
+    from studio.launch import LaunchError, server_options
+
+    try:
+        options = server_options(args.host, args.port, args.share, args.auth)
+    except LaunchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    from studio.ui.app import serve  # Gradio is imported only when the UI is asked for
+
+    return serve(options, workspace=args.workspace, model=args.model)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from studio.recipe_io import RecipeError, load_recipe
+
+    failed = 0
+    for path in args.recipes:
+        try:
+            recipe = load_recipe(path)
+        except RecipeError as exc:
+            print(exc, file=sys.stderr)
+            failed += 1
+        else:
+            print(f"{path}: ok ({recipe.method}, model {recipe.model.name_or_path})")
+    return 1 if failed else 0
+
+
+def _not_built(name: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        what, where = PLANNED[name]
+        print(f"studio {name}: not built yet; {what} arrives with {where}.", file=sys.stderr)
+        return 3
+
+    return run
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m studio", description="Fine-Tune Studio: from raw documents "
+                                     "or instruction data to a LoRA/QLoRA adapter you can demo.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    ui = sub.add_parser("ui", help="start the web UI (same as python app.py)")
+    add_server_arguments(ui)
+    ui.set_defaults(func=run_ui)
+    check = sub.add_parser("check", help="validate recipe YAML files and list every problem")
+    check.add_argument("recipes", nargs="+", help="recipe files")
+    check.set_defaults(func=run_check)
+    for name, (what, where) in PLANNED.items():
+        planned = sub.add_parser(name, help=f"{what} (not built yet)", description=f"Not built yet: arrives "
+                                                                                    f"with {where}.")
+        planned.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+        planned.set_defaults(func=_not_built(name))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)

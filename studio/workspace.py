@@ -1,0 +1,85 @@
+"""The workspace on disk: where datasets, reports and runs live, safe names, and atomic writes.
+
+Layout (DESIGN.md): datasets/<name>/<version>/, reports/<name>/<version>/, runs/<run_id>/. The root is
+`--workspace`, else $STUDIO_HOME, else ./workspace.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+SUBDIRS = ("datasets", "reports", "runs", "uploads")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def default_root() -> Path:
+    return Path(os.environ.get("STUDIO_HOME") or "workspace")
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+
+    @classmethod
+    def open(cls, root: str | os.PathLike | None = None) -> "Workspace":
+        """Create the folders if missing; the root is resolved so every path shown to the user is absolute."""
+        ws = cls(Path(root if root is not None else default_root()).expanduser().resolve())
+        for sub in SUBDIRS:
+            (ws.root / sub).mkdir(parents=True, exist_ok=True)
+        return ws
+
+    @property
+    def datasets(self) -> Path:
+        return self.root / "datasets"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def runs(self) -> Path:
+        return self.root / "runs"
+
+    @property
+    def uploads(self) -> Path:
+        return self.root / "uploads"
+
+    def inside(self, path: str | os.PathLike) -> Path:
+        """Resolve `path` and refuse it unless it lies within the workspace (symlinks followed)."""
+        resolved = Path(path).expanduser().resolve()
+        if resolved != self.root and self.root not in resolved.parents:
+            raise ValueError(f"{path}: outside the workspace {self.root}; move the file into it or pick another.")
+        return resolved
+
+
+def safe_name(name: str, fallback: str = "file") -> str:
+    """A file name that cannot leave its folder: no separators, no '..', no hidden or empty names.
+
+    Letters outside ASCII are transliterated where NFKD allows and dropped otherwise, because these names end up
+    in paths that shells and other tools must handle.
+    """
+    base = name.replace("\\", "/").split("/")[-1]
+    ascii_name = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode("ascii")
+    cleaned = _UNSAFE.sub("_", ascii_name).strip("._-")
+    return cleaned[:128] or fallback
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write via a temp file in the same folder and rename, so a crash never leaves a half-written file."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,45 @@
+"""Workspace paths: names that cannot escape, writes that cannot be half done."""
+
+import pytest
+
+from studio.workspace import Workspace, atomic_write_text, safe_name
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("../../x", "x"), ("..\\..\\evil.jsonl", "evil.jsonl"), ("/etc/passwd", "passwd"), ("..", "file"),
+    ("  ", "file"), (".hidden", "hidden"), ("data set (v2).csv", "data_set_v2_.csv"), ("专利.jsonl", "jsonl"),
+    ("café.txt", "cafe.txt"),
+])
+def test_safe_name_stays_in_its_folder(name, expected):
+    assert safe_name(name) == expected
+
+
+def test_workspace_creates_its_layout(tmp_path):
+    ws = Workspace.open(tmp_path / "ws")
+    assert all((ws.root / d).is_dir() for d in ("datasets", "reports", "runs", "uploads"))
+    assert ws.root.is_absolute()
+
+
+def test_workspace_root_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("STUDIO_HOME", str(tmp_path / "home"))
+    assert Workspace.open().root == (tmp_path / "home").resolve()
+
+
+def test_inside_refuses_paths_outside_the_workspace(tmp_path):
+    ws = Workspace.open(tmp_path / "ws")
+    assert ws.inside(ws.runs / "a") == ws.runs / "a"
+    with pytest.raises(ValueError, match="outside the workspace"):
+        ws.inside(ws.root / ".." / "elsewhere")
+    (ws.root / "link").symlink_to(tmp_path)
+    with pytest.raises(ValueError, match="outside the workspace"):
+        ws.inside(ws.root / "link" / "x")
+
+
+def test_atomic_write_leaves_the_old_file_when_it_fails(tmp_path):
+    target = tmp_path / "status.json"
+    atomic_write_text(target, "old")
+
+    with pytest.raises(TypeError):
+        atomic_write_text(target, 12345)  # type: ignore[arg-type]
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["status.json"]
