@@ -35,10 +35,12 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_ui(args: argparse.Namespace) -> int:
     from studio.launch import LaunchError, server_options
+    from studio.models import resolve_model
 
     try:
         options = server_options(args.host, args.port, args.share, args.auth)
-    except LaunchError as exc:
+        resolve_model(args.model)
+    except (LaunchError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     from studio.ui.app import serve  # Gradio is imported only when the UI is asked for

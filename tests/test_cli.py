@@ -47,3 +47,9 @@ def test_app_refuses_to_expose_itself_without_auth(args, tmp_path):
     result = run("app.py", *args, "--workspace", str(tmp_path))
     assert result.returncode == 2
     assert "needs a password" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_app_refuses_a_model_that_is_neither_a_folder_nor_a_hub_id(tmp_path):
+    result = run("app.py", "--model", str(tmp_path / "missing"), "--workspace", str(tmp_path))
+    assert result.returncode == 2
+    assert "no such model folder" in result.stderr and "Traceback" not in result.stderr

@@ -29,6 +29,6 @@ def resolve_bundled(name: str) -> Path:
     """The file or folder behind a bundled name ("demo-model" or "bundled:demo-model")."""
     key = name.removeprefix("bundled:")
     if key not in BUNDLED:
-        raise KeyError(f"bundled:{key} does not exist; bundled assets are: "
+        raise FileNotFoundError(f"bundled:{key} does not exist; bundled assets are: "
                        + ", ".join(f"bundled:{k}" for k in BUNDLED))
     return BUNDLED[key]
