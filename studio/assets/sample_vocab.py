@@ -1,0 +1,293 @@
+"""Subject tables for the invented sample patents: one row per technical subject, in Chinese or English.
+
+Everything here was written for this project. Each subject lists the parts, measurable parameters (unit and
+plausible range), ordered process steps, the problem it solves and its effects; the document composer in
+sample_patents.py draws from one subject per document, so two documents share almost no wording.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Param:
+    """A measurable quantity: name, unit, and the range a value is drawn from (strings keep their decimals)."""
+
+    name: str
+    unit: str
+    low: str
+    high: str
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One technical subject a document is written about."""
+
+    name: str
+    field: str
+    parts: tuple[str, ...]
+    params: tuple[Param, ...]
+    steps: tuple[str, ...]
+    problem: str
+    effects: tuple[str, ...]
+
+
+def _subject(name: str, field: str, parts: str, params: str, steps: str, problem: str, effects: str,
+             sep: str = " ") -> Subject:
+    """Parses one compact row: parts split on `sep`, params as 'name,unit,low,high' joined by ';'."""
+    rows = [p.split(",") for p in params.split(";")]
+    return Subject(
+        name=name,
+        field=field,
+        parts=tuple(p.strip() for p in parts.split(sep) if p.strip()),
+        params=tuple(Param(*(x.strip() for x in row)) for row in rows),
+        steps=tuple(s.strip() for s in steps.split(";")),
+        problem=problem,
+        effects=tuple(e.strip() for e in effects.split(";")),
+    )
+
+
+ZH_SUBJECTS = (
+    _subject("锂离子电池模组液冷热管理系统", "动力电池",
+             "电芯 液冷板 导热垫 温度采集线束 电池管理单元 冷却液泵 膨胀水箱",
+             "冷却液流量,L/min,2,12; 电芯最大温差,℃,1.0,5.0; 导热垫压缩率,%,15,40",
+             "布置温度采集点; 建立模组热模型; 计算各支路冷却需求; 调节冷却液泵转速; 校核电芯温差; 上传热管理数据",
+             "大倍率充放电时电芯间温差过大、容量衰减不一致",
+             "模组内温差被控制在较小范围; 电池循环寿命得到延长"),
+    _subject("柔性压阻式压力传感器及其制备方法", "传感器",
+             "硅橡胶基底 碳纳米管导电层 叉指电极 封装薄膜 引线焊盘 微结构模板",
+             "导电层厚度,μm,5,40; 固化温度,℃,60,120; 灵敏度,/kPa,0.5,8.0",
+             "制备微结构模板; 浇注并固化基底; 喷涂导电层; 印刷叉指电极; 封装并引出导线; 进行压力标定",
+             "传统刚性传感器难以贴合曲面且低压区灵敏度不足",
+             "传感器可贴附在弯曲表面工作; 低压区间的灵敏度明显提高"),
+    _subject("水稻钵苗插秧机的取秧机构", "农业机械",
+             "秧箱 取秧爪 行星齿轮箱 推秧杆 横向送秧机构 仿形浮板",
+             "取秧量,株,2,5; 插秧深度,mm,15,35; 株距,cm,12,22",
+             "调整秧箱横向送秧量; 设定行星齿轮传动比; 校准取秧爪入土角度; 调节插秧深度; 田间试插; 统计漏插率和伤秧率",
+             "取秧时伤秧率高且漏插较多",
+             "伤秧率明显降低; 插秧作业的均匀性得到提高"),
+    _subject("连续血糖监测贴片", "医疗器械",
+             "微针电极 葡萄糖氧化酶层 参比电极 蓝牙发射模块 医用胶贴 纽扣电池",
+             "微针长度,μm,300,800; 采样间隔,min,1,5; 测量误差,%,5,12",
+             "制作微针电极阵列; 固定酶层; 组装信号处理电路; 灭菌与包装; 佩戴后进行初始校准; 传输数据并报警",
+             "指尖采血频繁、患者依从性差",
+             "患者无需反复采血; 低血糖事件能被及时发现"),
+    _subject("基于上下文建模的图像无损压缩方法", "数据压缩",
+             "预测器 上下文量化器 残差映射单元 算术编码器 行缓冲区 码流封装模块",
+             "上下文数量,个,64,1024; 行缓冲区大小,KB,4,64; 压缩比,倍,1.8,3.5",
+             "读取图像块并进行颜色变换; 计算像素预测值; 量化局部梯度得到上下文; 映射预测残差; 自适应算术编码; "
+             "封装码流并写入校验信息",
+             "通用压缩工具对高位深医学图像的压缩率偏低",
+             "在不损失像素信息的前提下减小了文件体积; 编码速度满足实时传输需要"),
+    _subject("变风量空调末端的风量控制方法", "暖通空调",
+             "变风量箱 风阀执行器 皮托管风速传感器 室内温控器 送风机变频器 楼宇控制器",
+             "送风量,m³/h,300,2400; 静压设定值,Pa,150,450; 室温偏差,℃,0.3,1.5",
+             "采集各区域室温与风量; 计算区域需求风量; 重设系统静压; 调节风阀开度; 调整送风机频率; 评估节能效果",
+             "定静压控制下风机能耗偏高、末端噪声大",
+             "送风机能耗下降; 室内温度波动减小"),
+    _subject("协作机器人关节力矩检测模组", "机器人",
+             "谐波减速器 无框力矩电机 双编码器 应变式力矩传感器 制动器 驱动板",
+             "额定力矩,N·m,20,120; 编码器分辨率,位,17,23; 碰撞检测阈值,N·m,3,15",
+             "装配减速器与电机; 安装双编码器; 标定力矩传感器零点; 辨识关节摩擦模型; 设置碰撞检测阈值; 进行拖动示教测试",
+             "机器人与人近距离协作时碰撞检测不够灵敏",
+             "碰撞发生后关节能迅速停止; 拖动示教更加顺畅"),
+    _subject("光伏组件清洗机器人", "新能源运维",
+             "滚刷 行走履带 边缘检测传感器 锂电池包 无线通信模块 换排桥架",
+             "行走速度,m/min,8,25; 滚刷转速,r/min,120,400; 单次清洗面积,m²,500,3000",
+             "规划清洗路径; 检测组件边缘; 启动滚刷干式清扫; 越过组件间隙; 通过桥架换排; 返回停靠位充电",
+             "人工清洗耗水多、效率低且存在高空作业风险",
+             "组件发电效率得到恢复; 清洗过程基本不用水"),
+    _subject("植保无人机变量喷洒系统", "农业航空",
+             "离心喷头 药箱液位计 流量计 多光谱相机 飞控计算机 隔膜泵",
+             "飞行高度,m,1.5,4.0; 亩施药量,L,0.8,2.5; 雾滴粒径,μm,80,250",
+             "获取作物长势处方图; 规划作业航线; 计算各网格施药量; 实时调节泵流量; 监测药液余量; 生成作业报告",
+             "均匀喷洒造成农药浪费并容易产生药害",
+             "农药用量减少; 病虫害防治效果保持稳定"),
+    _subject("膜生物反应器污水处理工艺", "水处理",
+             "厌氧池 缺氧池 好氧池 中空纤维膜组件 曝气盘 产水泵 反洗泵",
+             "膜通量,L/(m²·h),12,30; 污泥浓度,mg/L,6000,12000; 水力停留时间,h,6,18",
+             "预处理去除悬浮物; 厌氧释磷; 缺氧反硝化; 好氧硝化与曝气; 膜分离产水; 在线化学清洗",
+             "传统活性污泥法占地大且出水悬浮物偏高",
+             "出水水质稳定达到回用标准; 膜污染速率降低"),
+    _subject("熔融沉积三维打印喷头", "增材制造",
+             "送丝齿轮 喉管 加热块 喷嘴 热敏电阻 散热风扇",
+             "喷嘴温度,℃,190,260; 送丝速度,mm/s,2,12; 层厚,mm,0.1,0.3",
+             "装配喉管与加热块; 标定温度传感器; 调整送丝齿轮压紧力; 设定回抽参数; 打印标准测试件; 检测尺寸精度",
+             "高速打印时喷头堵塞和拉丝现象频繁",
+             "长时间打印不易堵头; 打印件表面质量提高"),
+    _subject("智能电表的窃电识别方法", "电力计量",
+             "计量芯片 电流互感器 开盖检测开关 磁场传感器 载波通信模块 集中器",
+             "电流不平衡度,%,10,40; 采样频率,Hz,1000,8000; 判定时间窗,min,15,60",
+             "采集三相电压电流; 计算电流不平衡度; 检测开盖与强磁事件; 比对台区线损; 综合判定窃电嫌疑; 上报主站并派工",
+             "窃电手段隐蔽、人工稽查效率低",
+             "窃电行为能被较早发现; 台区线损率下降"),
+    _subject("大体积混凝土智能温控养护系统", "建筑施工",
+             "冷却水管 无线测温探头 温控阀组 保温覆盖层 数据网关 养护喷淋头",
+             "内外温差,℃,15,25; 冷却水流速,m/s,0.6,1.2; 降温速率,℃/d,1.0,3.0",
+             "预埋冷却水管与测温探头; 浇筑并开始测温; 计算内外温差; 调节冷却水流量; 喷淋保湿养护; 评估裂缝风险",
+             "水化热导致内外温差过大从而产生温度裂缝",
+             "温度裂缝的出现概率降低; 养护用水得到节约"),
+    _subject("电动汽车直流充电桩功率分配方法", "充电设施",
+             "功率模块 矩阵切换开关 充电枪 绝缘监测单元 计费控制器 散热风道",
+             "单模块功率,kW,20,40; 输出电压,V,200,1000; 切换时间,ms,50,300",
+             "识别车辆需求电流; 统计空闲功率模块; 计算分配方案; 控制矩阵开关切换; 监测温升与绝缘; 结算充电费用",
+             "多枪同时充电时功率利用率低、排队时间长",
+             "充电桩总功率利用率提高; 车辆平均等待时间缩短"),
+    _subject("名优绿茶连续揉捻机", "食品机械",
+             "揉盘 揉桶 加压盖 棱骨 偏心曲轴 出茶门",
+             "揉捻压力,kPa,2,8; 揉桶转速,r/min,35,55; 揉捻时间,min,20,45",
+             "投入萎凋叶; 空揉成条; 轻压揉捻; 重压整形; 松压解块; 出茶并检测成条率",
+             "人工揉捻劳动强度大且成条率不稳定",
+             "茶条紧结、成条率提高; 碎茶率降低"),
+    _subject("输液泵的管路阻塞检测方法", "医疗器械",
+             "蠕动泵头 压力传感器 气泡检测器 步进电机 报警蜂鸣器 门锁开关",
+             "输液速率,mL/h,1,999; 阻塞报警压力,kPa,40,120; 压力采样周期,ms,10,100",
+             "装入输液管路; 建立基线压力; 实时监测压力变化率; 区分上游与下游阻塞; 触发分级报警; 自动释放管路余压",
+             "阻塞报警延迟导致患者用药中断",
+             "阻塞报警时间缩短; 误报警次数减少"),
+    _subject("风电叶片无人机巡检与缺陷识别方法", "风力发电",
+             "巡检无人机 变焦相机 激光测距仪 边缘计算盒 叶片数字模型 缺陷数据库",
+             "拍摄距离,m,8,15; 图像重叠率,%,30,60; 缺陷识别准确率,%,85,97",
+             "锁定叶片位置; 生成环绕航线; 自动对焦拍摄; 拼接叶片图像; 识别裂纹与腐蚀; 生成维护建议",
+             "人工攀爬检查风险高、停机时间长",
+             "单台风机巡检时间大幅缩短; 早期缺陷能够被及时发现"),
+    _subject("蓄冷式冷链运输箱", "冷链物流",
+             "真空绝热板 相变蓄冷板 温度记录仪 箱体骨架 密封条 定位卡槽",
+             "相变温度,℃,-18,8; 保温时长,h,24,120; 箱内温度波动,℃,0.5,2.0",
+             "预冷相变蓄冷板; 按货物类型布置蓄冷板; 装货并密封; 启动温度记录; 监控运输过程; 到货后导出温度曲线",
+             "温敏物品在运输末端容易出现温度超限",
+             "无电源条件下仍能长时间保持恒温; 温度全程可追溯"),
+    _subject("钢轨超声波探伤方法", "无损检测",
+             "多通道超声探头 耦合水喷嘴 轮式探伤小车 回波采集卡 里程编码器 缺陷判读软件",
+             "探头频率,MHz,2,5; 检测速度,km/h,2,40; 增益,dB,30,60",
+             "校准探头与通道; 喷水耦合; 采集回波信号; 识别核伤与螺孔裂纹; 定位缺陷里程; 复核并出具报告",
+             "高速检测时回波信噪比降低导致漏检",
+             "漏检率降低; 检测速度得到提高"),
+    _subject("主动降噪耳机的自适应滤波方法", "消费电子",
+             "前馈麦克风 反馈麦克风 数字信号处理器 扬声器单元 耳罩 佩戴检测传感器",
+             "降噪深度,dB,20,40; 滤波器阶数,阶,64,256; 处理延迟,μs,20,100",
+             "采集外部噪声; 估计次级通路; 更新滤波器系数; 生成反相声波; 检测佩戴泄漏; 切换通透模式",
+             "佩戴松紧变化时降噪效果明显下降",
+             "不同佩戴状态下降噪效果保持一致; 啸叫现象得到抑制"),
+    _subject("钛合金骨科植入物表面微弧氧化处理方法", "生物材料",
+             "钛合金基体 电解液槽 脉冲电源 不锈钢阴极板 搅拌器 冷却盘管",
+             "氧化电压,V,250,450; 处理时间,min,5,30; 膜层厚度,μm,5,25",
+             "打磨并清洗基体; 配制含钙磷电解液; 施加脉冲电压; 控制槽液温度; 水热后处理; 检测膜层结合强度",
+             "植入物表面生物活性不足、骨结合缓慢",
+             "植入物与骨组织结合更快; 膜层不易剥落"),
+    _subject("数据库预写日志的压缩与归档方法", "数据存储",
+             "日志缓冲区 分段器 字典训练模块 压缩线程池 归档存储 校验模块",
+             "段大小,MB,4,64; 字典大小,KB,16,256; 压缩延迟,ms,1,20",
+             "按事务边界切分日志段; 训练压缩字典; 并行压缩日志段; 计算校验和; 写入归档存储; 按需回放恢复",
+             "高并发写入时日志量增长快、存储成本高",
+             "日志占用的存储空间减少; 恢复时间不受明显影响"),
+    _subject("日光温室环境智能调控系统", "设施农业",
+             "卷帘机 湿帘风机 补光灯 二氧化碳发生器 土壤墒情传感器 环境控制器",
+             "室内温度,℃,18,30; 空气湿度,%,60,85; 二氧化碳浓度,ppm,600,1200",
+             "采集温湿光数据; 预测未来温度变化; 控制卷帘开闭; 启动湿帘降温; 补光并增施二氧化碳; 记录作物生长数据",
+             "依靠经验调控导致温室环境波动大",
+             "作物产量提高; 人工管理时间减少"),
+    _subject("电梯曳引机制动器状态监测方法", "特种设备",
+             "制动臂 制动衬片 电磁线圈 行程开关 电流传感器 监测终端",
+             "制动力矩,N·m,500,2500; 衬片间隙,mm,0.2,0.8; 线圈电流,A,0.5,3.0",
+             "采集线圈电流波形; 识别制动器开闭时刻; 计算衬片磨损量; 判断制动力是否充足; 预测维护时间; 推送告警",
+             "制动器磨损难以及时发现而存在溜梯风险",
+             "制动器故障能够提前预警; 维保工作更有针对性"),
+    _subject("废旧锂电池正极材料湿法回收方法", "资源回收",
+             "放电槽 破碎机 浸出反应釜 萃取槽 沉淀罐 压滤机",
+             "浸出温度,℃,60,90; 固液比,g/L,50,150; 锂回收率,%,85,98",
+             "放电与拆解; 破碎分选; 酸浸出; 净化除杂; 萃取分离钴镍; 沉淀碳酸锂",
+             "回收过程试剂消耗大、锂回收率偏低",
+             "有价金属回收率提高; 废水排放量减少"),
+    _subject("配电柜局部放电在线监测装置", "电力设备",
+             "暂态地电压传感器 超声波传感器 特高频天线 采集主机 同步时钟 后台服务器",
+             "采样率,MS/s,50,200; 放电量阈值,pC,20,100; 定位误差,cm,5,30",
+             "安装多类传感器; 同步采集信号; 抑制现场干扰; 提取放电特征; 定位放电源; 评估绝缘劣化等级",
+             "局部放电信号微弱且易受干扰",
+             "绝缘缺陷能在早期被识别; 误报率下降"),
+    _subject("智能垃圾分类回收箱", "环保设备",
+             "投递口 视觉识别相机 称重模块 压缩装置 满溢传感器 扫码器",
+             "识别时间,s,0.5,2.0; 单格容量,L,80,240; 压缩比,倍,2,5",
+             "用户扫码登录; 识别投放物类别; 称重并计算积分; 开启对应仓门; 压缩已投放物品; 满溢后通知清运",
+             "居民分类准确率低、清运不及时",
+             "分类准确率明显提高; 清运车辆空驶减少"),
+    _subject("海上平台管道腐蚀监测系统", "海洋工程",
+             "电阻探针 超声测厚传感器 参比电极 防爆采集箱 卫星通信终端 腐蚀评估服务器",
+             "壁厚测量精度,mm,0.05,0.20; 腐蚀速率,mm/a,0.05,0.50; 数据上传周期,h,1,24",
+             "选取监测点位; 安装探针与传感器; 采集壁厚数据; 计算腐蚀速率; 评估剩余寿命; 调整缓蚀剂加注量",
+             "海上管道腐蚀检测依赖定期停产检查",
+             "管道剩余寿命可持续评估; 缓蚀剂用量更加合理"),
+    _subject("谷物烘干机的水分在线控制方法", "粮食加工",
+             "热风炉 烘干塔 排粮轮 在线水分仪 温度传感器 变频排粮电机",
+             "热风温度,℃,55,95; 出机水分,%,13.0,15.0; 排粮速度,t/h,5,30",
+             "测量入机水分; 设定目标水分; 控制热风温度; 调节排粮速度; 缓苏; 检测出机水分一致性",
+             "烘干后粮食水分不均、爆腰率高",
+             "出机水分更加均匀; 粮食品质得到保证"),
+    _subject("锂电池极片辊压厚度闭环控制方法", "电池制造",
+             "轧辊 液压缸 激光测厚仪 纠偏装置 张力辊 收卷机",
+             "极片厚度,μm,80,180; 辊缝,μm,50,150; 收卷张力,N,50,300",
+             "放卷并纠偏; 预热轧辊; 测量极片来料厚度; 调节辊缝; 在线测厚反馈; 收卷并分切",
+             "极片厚度不均导致电池一致性差",
+             "极片厚度偏差减小; 电池容量一致性提高"),
+)
+
+EN_SUBJECTS = (
+    _subject("Solid electrolyte separator for lithium metal cells", "energy storage",
+             "garnet ceramic layer; polymer interlayer; lithium foil anode; nickel-rich cathode; tab welder; "
+             "pouch laminate",
+             "ceramic layer thickness,µm,10,40; stack pressure,MPa,0.5,3.0; ionic conductivity,mS/cm,0.2,1.2",
+             "cast the ceramic green tape; sinter the tape; coat the polymer interlayer; laminate anode and cathode; "
+             "apply stack pressure; run the formation cycles",
+             "lithium dendrites pierce conventional porous separators",
+             "dendrite growth is suppressed; the cell survives many more cycles", sep=";"),
+    _subject("Wireless soil moisture sensor network", "precision agriculture",
+             "capacitive probe; low-power radio node; solar panel; field gateway; irrigation valve controller; "
+             "web dashboard",
+             "probe depth,cm,10,60; reporting interval,min,10,60; battery life,months,12,36",
+             "survey the field zones; install probes at several depths; pair nodes with the gateway; "
+             "calibrate readings per soil type; compute irrigation demand; actuate the valves",
+             "growers irrigate on a fixed calendar and waste water on wet ground",
+             "water use falls noticeably; yields stay level or improve", sep=";"),
+    _subject("Powered surgical stapler with tissue thickness sensing", "medical devices",
+             "jaw assembly; staple cartridge; firing motor; load cell; handle controller; battery pack",
+             "clamping force,N,50,300; firing speed,mm/s,2,12; tissue thickness,mm,1.0,4.0",
+             "close the jaws on the tissue; measure the clamping force; estimate tissue thickness; "
+             "select the firing profile; fire the staples; report the result to the surgeon",
+             "staples form poorly when the tissue is thicker or stiffer than expected",
+             "staple formation is more consistent; fewer leaks occur after surgery", sep=";"),
+    _subject("Lossless audio compression using adaptive linear prediction", "data compression",
+             "frame splitter; linear predictor; residual coder; Rice parameter estimator; header writer; checksum unit",
+             "frame length,samples,1024,8192; predictor order,taps,8,32; compression ratio,x,1.4,2.2",
+             "split the stream into frames; decorrelate the stereo channels; fit the predictor coefficients; "
+             "code the residuals; write the frame header; verify the checksum",
+             "general-purpose archivers shrink recorded audio very little",
+             "files shrink by roughly a third or more; decoding runs far faster than real time", sep=";"),
+    _subject("Defrost control for air-source heat pumps", "HVAC",
+             "outdoor coil; four-way reversing valve; coil temperature probe; outdoor fan; "
+             "electronic expansion valve; controller board",
+             "coil temperature,°C,-12,2; defrost duration,min,3,10; heating capacity loss,%,5,20",
+             "monitor coil temperature and airflow; estimate frost thickness; decide when to defrost; "
+             "reverse the refrigerant flow; end the defrost on coil temperature; restore heating",
+             "timed defrost cycles run when no frost is present and waste energy",
+             "seasonal efficiency improves; indoor comfort dips less during defrost", sep=";"),
+    _subject("Compliant gripper for warehouse picking robots", "robotics",
+             "soft finger; suction cup; wrist force sensor; depth camera; pneumatic valve bank; motion planner",
+             "grip force,N,2,40; suction pressure,kPa,-80,-20; pick cycle time,s,2.0,6.0",
+             "capture a depth image of the tote; rank the grasp candidates; approach the item; "
+             "grip with suction and fingers; check the wrist force; place the item in the order bin",
+             "rigid grippers drop or crush items of unfamiliar shape",
+             "more items are picked on the first attempt; fragile goods are damaged less often", sep=";"),
+    _subject("Header height control for grain combine harvesters", "agricultural machinery",
+             "cutter bar; reel; hydraulic lift cylinder; ground sensing arms; feeder house; cab display",
+             "cutting height,cm,5,30; ground speed,km/h,3,10; valve response time,ms,40,200",
+             "set the target stubble height; read the ground sensing arms; filter the height signal; "
+             "drive the lift cylinder; tilt the header laterally; log the field map",
+             "the header gouges soil on uneven ground or leaves grain uncut",
+             "grain losses at the header fall; the operator is less fatigued", sep=";"),
+    _subject("Acoustic leak detection in water distribution pipes", "water utilities",
+             "hydrophone; data logger; correlator; GPS time module; valve chamber mount; analytics server",
+             "logger spacing,m,100,500; recording window,s,10,60; location error,m,0.5,3.0",
+             "deploy loggers at valve chambers; synchronise the clocks; record at night; "
+             "correlate pairs of recordings; locate the leak; confirm the leak on site",
+             "leaks run undetected for months because they never reach the surface",
+             "non-revenue water drops; repair crews dig fewer dry holes", sep=";"),
+)
