@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Callable, Sequence
 
@@ -43,6 +44,8 @@ def run_ui(args: argparse.Namespace) -> int:
     except (LaunchError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    # Gradio reads this at import; the studio must not phone home from an offline workstation.
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from studio.ui.app import serve  # Gradio is imported only when the UI is asked for
 
     return serve(options, workspace=args.workspace, model=args.model)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,5 +58,3 @@ def serve(options: ServerOptions, workspace: str | None = None, model: str = DEM
                                   footer_links=["settings"], quiet=True)
     return 0
 
-
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
