@@ -6,12 +6,16 @@ Layout (DESIGN.md): datasets/<name>/<version>/, reports/<name>/<version>/, runs/
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
 import unicodedata
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 SUBDIRS = ("datasets", "reports", "runs", "uploads")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -69,17 +73,36 @@ def safe_name(name: str, fallback: str = "file") -> str:
     return cleaned[:128] or fallback
 
 
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write via a temp file in the same folder and rename, so a crash never leaves a half-written file."""
+@contextmanager
+def atomic_open(path: str | os.PathLike) -> Iterator[TextIO]:
+    """A text handle on a temp file beside `path`, renamed over it only if the block finishes.
+
+    A crash or an exception leaves the previous file (or no file) in place, never a half-written one.
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    with atomic_open(path) as handle:
+        handle.write(text)
+
+
+def atomic_write_jsonl(path: str | os.PathLike, records: Iterable[dict]) -> int:
+    """Stream records as UTF-8 JSON lines (CJK kept readable); returns how many were written."""
+    count = 0
+    with atomic_open(path) as handle:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
+    return count

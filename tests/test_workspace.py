@@ -2,7 +2,9 @@
 
 import pytest
 
-from studio.workspace import Workspace, atomic_write_text, safe_name
+import json
+
+from studio.workspace import Workspace, atomic_write_jsonl, atomic_write_text, safe_name
 
 
 @pytest.mark.parametrize("name, expected", [
@@ -43,3 +45,19 @@ def test_atomic_write_leaves_the_old_file_when_it_fails(tmp_path):
         atomic_write_text(target, 12345)  # type: ignore[arg-type]
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["status.json"]
+
+
+def test_jsonl_written_whole_or_not_at_all(tmp_path):
+    target = tmp_path / "out.jsonl"
+    assert atomic_write_jsonl(target, [{"text": "步骤1"}, {"text": "b"}]) == 2
+    assert [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()] == [
+        {"text": "步骤1"}, {"text": "b"}]
+
+    def failing():
+        yield {"text": "first"}
+        raise RuntimeError("reader broke half way")
+
+    with pytest.raises(RuntimeError):
+        atomic_write_jsonl(target, failing())
+    assert json.loads(target.read_text(encoding="utf-8").splitlines()[0]) == {"text": "步骤1"}
+    assert [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]
