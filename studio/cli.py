@@ -12,7 +12,6 @@ from studio.config import DEMO_MODEL
 # Subcommands whose feature has not been built yet, with the issue that brings it. They exist so that --help shows
 # the whole tool, and they fail loudly instead of pretending to work.
 PLANNED = {
-    "chunk": ("split long documents into token-window fragments", "the Data tab (issue #3)"),
     "dedup": ("exact and MinHash-LSH near-duplicate report", "the Quality tab (issue #4)"),
     "ppl": ("perplexity report by length bucket", "the Quality tab (issue #4)"),
     "estimate": ("effective batch, schedule and VRAM estimate of a recipe", "the Configure tab (issue #5)"),
@@ -66,6 +65,36 @@ def run_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def run_chunk(args: argparse.Namespace) -> int:
+    import json
+
+    from studio.config import ModelConfig
+    from studio.data.chunking import ChunkSettings
+    from studio.data.fragments import fragment_files
+    from studio.models import load_tokenizer
+    from studio.workspace import atomic_write_jsonl
+
+    try:
+        settings = ChunkSettings(args.min_tokens, args.max_tokens, args.overlap)
+        tokenizer = load_tokenizer(ModelConfig(name_or_path=args.tokenizer))
+    except (ValueError, FileNotFoundError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    result = fragment_files(args.inputs, tokenizer, settings)
+    for issue in result.issues:
+        where = f":{issue.where}" if issue.where else ""
+        print(f"{issue.severity}: {issue.file}{where}: {issue.message}", file=sys.stderr)
+    if not result.fragments:
+        print("error: no fragments: nothing readable as raw text in the inputs (see above); nothing written",
+              file=sys.stderr)
+        return 1
+    atomic_write_jsonl(args.out, result.fragments)
+    summary = {**result.summary, "out": str(args.out)}
+    print(json.dumps(summary, ensure_ascii=False) if args.json else
+          "\n".join(f"{key:>14}: {value}" for key, value in summary.items()))
+    return 0
+
+
 def _not_built(name: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         what, where = PLANNED[name]
@@ -76,6 +105,8 @@ def _not_built(name: str) -> Callable[[argparse.Namespace], int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from studio.data.chunking import ChunkSettings  # pure and light: no tokenizer or torch at import
+
     parser = argparse.ArgumentParser(prog="python -m studio", description="Fine-Tune Studio: from raw documents "
                                      "or instruction data to a LoRA/QLoRA adapter you can demo.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -85,6 +116,17 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate recipe YAML files and list every problem")
     check.add_argument("recipes", nargs="+", help="recipe files")
     check.set_defaults(func=run_check)
+    chunk = sub.add_parser("chunk", help="split long documents into token-window fragments (JSONL)")
+    chunk.add_argument("inputs", nargs="+", help="files or folders: jsonl, json, csv, tsv, parquet, txt, md, pdf, docx")
+    chunk.add_argument("--out", required=True, help="the fragments, as JSONL (written atomically)")
+    chunk.add_argument("--tokenizer", default=DEMO_MODEL, help=f"model whose tokenizer counts tokens "
+                                                               f"(default {DEMO_MODEL})")
+    defaults = ChunkSettings()
+    chunk.add_argument("--min-tokens", type=int, default=defaults.min_tokens)
+    chunk.add_argument("--max-tokens", type=int, default=defaults.max_tokens)
+    chunk.add_argument("--overlap", type=float, default=defaults.overlap, help="fraction of max tokens repeated")
+    chunk.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    chunk.set_defaults(func=run_chunk)
     for name, (what, where) in PLANNED.items():
         planned = sub.add_parser(name, help=f"{what} (not built yet)", description=f"Not built yet: arrives "
                                                                                     f"with {where}.")

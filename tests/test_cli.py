@@ -1,5 +1,6 @@
 """The command line as a user runs it: real subprocesses, real exit codes."""
 
+import json
 import os
 import subprocess
 import sys
@@ -53,3 +54,26 @@ def test_app_refuses_a_model_that_is_neither_a_folder_nor_a_hub_id(tmp_path):
     result = run("app.py", "--model", str(tmp_path / "missing"), "--workspace", str(tmp_path))
     assert result.returncode == 2
     assert "no such model folder" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_chunk_writes_fragments_and_reports_bad_files(tmp_path):
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"id": "d1", "text": "步骤1：测试。\\n\\n第一段。"}\n{"id": "d2", "text": \n', encoding="utf-8")
+    out = tmp_path / "fragments.jsonl"
+    result = run("-m", "studio", "chunk", "studio/assets/samples/patents.jsonl", str(broken), "--out", str(out),
+                 "--min-tokens", "100", "--max-tokens", "200", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["documents"] == 47 and summary["max_tokens"] <= 200
+    assert "broken.jsonl:line 2" in result.stderr and "Traceback" not in result.stderr
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == summary["fragments"]
+    assert json.loads(lines[0])["hash"].startswith("sha1:")
+
+
+def test_chunk_with_nothing_usable_writes_nothing(tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    result = run("-m", "studio", "chunk", str(empty), "--out", str(tmp_path / "out.jsonl"))
+    assert result.returncode == 1 and "nothing written" in result.stderr
+    assert not (tmp_path / "out.jsonl").exists()
