@@ -70,7 +70,7 @@ def run_chunk(args: argparse.Namespace) -> int:
 
     from studio.config import ModelConfig
     from studio.data.chunking import ChunkSettings
-    from studio.data.fragments import fragment_files
+    from studio.data.fragments import prepare_files
     from studio.models import load_tokenizer
     from studio.workspace import atomic_write_jsonl
 
@@ -80,7 +80,10 @@ def run_chunk(args: argparse.Namespace) -> int:
     except (ValueError, FileNotFoundError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    result = fragment_files(args.inputs, tokenizer, settings)
+    result = prepare_files(args.inputs, tokenizer, settings)
+    if result.examples:
+        print(f"warning: {len(result.examples)} chat records are training examples already and were not chunked",
+              file=sys.stderr)
     for issue in result.issues:
         where = f":{issue.where}" if issue.where else ""
         print(f"{issue.severity}: {issue.file}{where}: {issue.message}", file=sys.stderr)

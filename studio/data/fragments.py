@@ -1,44 +1,56 @@
-"""From files to training fragments: ingest, chunk the raw-text records, summarise. Shared by the CLI and the UI."""
+"""From files to a training set: ingest, chunk raw-text records into fragments, keep chat records as examples,
+and summarise. Shared by `python -m studio chunk` and the Data tab."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from studio.data.chunking import ChunkSettings, chunk_records, summarize_fragments
 from studio.data.ingest import IngestIssue, IngestResult, ingest_paths
+from studio.data.templates import encode_record
 
 
 @dataclass
-class FragmentSet:
-    fragments: list[dict]
+class PreparedData:
+    fragments: list[dict]  # raw text cut into token windows
+    examples: list[dict]  # chat records: already training examples, so never cut
     ingest: IngestResult
     summary: dict = field(default_factory=dict)
+
+    @property
+    def records(self) -> list[dict]:
+        return self.fragments + self.examples
 
     @property
     def issues(self) -> list[IngestIssue]:
         return self.ingest.issues
 
 
-def fragment_files(paths: Sequence[str | Path], tokenizer, settings: ChunkSettings,
-                   progress: Callable[[float, str], None] | None = None) -> FragmentSet:
-    """Ingest `paths` and cut every raw-text record into fragments; chat records are reported, not cut.
+def truncated_share(records: Sequence[dict], tokenizer, max_length: int) -> float:
+    """Share of records longer than `max_length` once encoded exactly as training will encode them."""
+    if not records:
+        return 0.0
+    return sum(encode_record(tokenizer, r).n_tokens > max_length for r in records) / len(records)
 
-    Chat examples are already training samples: cutting them would separate questions from answers.
-    """
-    result = ingest_paths(paths, progress=(lambda f, m: progress(0.5 * f, m)) if progress else None)
+
+def prepare_files(paths: Sequence[str | Path], tokenizer, settings: ChunkSettings, *, max_length: int | None = None,
+                  display_names: Mapping[str, str] | None = None,
+                  progress: Callable[[float, str], None] | None = None) -> PreparedData:
+    report = progress or (lambda fraction, message: None)
+    result = ingest_paths(paths, display_names=display_names, progress=lambda f, m: report(0.4 * f, m))
     texts = [r for r in result.records if "text" in r]
-    skipped = len(result.records) - len(texts)
-    if skipped:
-        result.issues.append(IngestIssue(file="(all files)", where="", severity="warning",
-                                         message=f"{skipped} chat records are examples already and were not "
-                                                 f"chunked; use them as a dataset directly"))
-    if progress:
-        progress(0.5, f"chunking {len(texts)} documents")
+    examples = [r for r in result.records if "messages" in r]
+    report(0.4, f"chunking {len(texts)} documents")
     fragments = list(chunk_records(texts, tokenizer, settings))
-    summary = {"files": len(result.files), "records": len(result.records), **summarize_fragments(fragments),
-               "issues": len(result.issues)}
-    if progress:
-        progress(1.0, f"{len(fragments)} fragments")
-    return FragmentSet(fragments, result, summary)
+    summary = {"files": len(result.files), "records": len(result.records),
+               "formats": sorted({f.format for f in result.files}),
+               "encodings": sorted({f.encoding for f in result.files if f.encoding}),
+               **summarize_fragments(fragments), "chat_examples": len(examples), "issues": len(result.issues)}
+    if max_length:
+        report(0.8, "measuring lengths")
+        summary["max_length"] = max_length
+        summary["truncated_share"] = round(truncated_share(fragments + examples, tokenizer, max_length), 4)
+    report(1.0, f"{len(fragments)} fragments, {len(examples)} chat examples")
+    return PreparedData(fragments, examples, result, summary)

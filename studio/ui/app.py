@@ -37,7 +37,7 @@ def header_markdown(ctx: StudioContext) -> str:
 def build_app(ctx: StudioContext) -> gr.Blocks:
     with gr.Blocks(title="Fine-Tune Studio", analytics_enabled=False) as demo:
         gr.Markdown(header_markdown(ctx), elem_id="studio-header")
-        with gr.Tabs():
+        with gr.Tabs(elem_id="studio-tabs"):
             for module in TAB_MODULES:
                 with gr.Tab(module.TITLE, id=module.TITLE.lower()):
                     module.build(ctx)

@@ -20,7 +20,7 @@ def test_app_shows_five_tabs_and_the_device_header(studio_server, page):
     assert str(studio_server["workspace"]) in text
     assert "bundled:demo-model" in text
 
-    tabs = page.get_by_role("tab")
+    tabs = page.locator("#studio-tabs [role=tablist]").first.get_by_role("tab")  # nested tabs live further down
     assert tabs.all_inner_texts() == TABS
 
     page.get_by_role("tab", name="Configure").click()
