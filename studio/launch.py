@@ -43,7 +43,8 @@ def server_options(host: str, port: int, share: bool, auth: str | None) -> Serve
     if not 0 < port < 65536:
         raise LaunchError(f"--port: {port} is not a TCP port (1-65535)")
     if credentials is None and (share or not is_loopback(host)):
-        reason = "--share publishes the UI on the internet" if share else f"--host {host} is reachable from other machines"
-        raise LaunchError(f"{reason}, so it needs a password: add --auth USER:PASSWORD or set STUDIO_AUTH=USER:PASSWORD "
-                          f"(or keep the default --host 127.0.0.1)")
+        reason = ("--share publishes the UI on the internet" if share
+                  else f"--host {host} is reachable from other machines")
+        raise LaunchError(f"{reason}, so it needs a password: add --auth USER:PASSWORD or set "
+                          f"STUDIO_AUTH=USER:PASSWORD (or keep the default --host 127.0.0.1)")
     return ServerOptions(host=host, port=port, share=share, auth=credentials)

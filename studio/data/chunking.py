@@ -24,7 +24,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from studio.data.sentences import has_blank_lines, normalize_newlines, sentence_ends, split_paragraphs, split_sections
+from studio.data.sentences import attach_heading, has_blank_lines, normalize_newlines, sentence_ends, split_paragraphs, split_sections
 
 # Documents are gathered until this many characters so the tokenizer sees big batches (its Rust side runs them
 # in parallel) while memory stays bounded whatever the input size.
@@ -267,7 +267,8 @@ def _paragraphs(records: list[dict], text_field: str) -> list[_Paragraph]:
         text = normalize_newlines(record[text_field])
         blank_lines = has_blank_lines(text)
         for section in split_sections(text):
-            spans = split_paragraphs(text, section.start, section.end, blank_lines=blank_lines)
+            spans = attach_heading(text, section, split_paragraphs(text, section.start, section.end,
+                                                                   blank_lines=blank_lines))
             for number, (a, b) in enumerate(spans):
                 paragraphs.append(_Paragraph(index, section.number, number, text[a:b]))
     return paragraphs

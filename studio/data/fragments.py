@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from studio.assets import resolve_bundled
+from studio.config import BUNDLED_PREFIX
 from studio.data.chunking import ChunkSettings, chunk_records, summarize_fragments
 from studio.data.ingest import IngestIssue, IngestResult, ingest_paths
 from studio.data.templates import encode_record
@@ -39,6 +41,7 @@ def prepare_files(paths: Sequence[str | Path], tokenizer, settings: ChunkSetting
                   display_names: Mapping[str, str] | None = None,
                   progress: Callable[[float, str], None] | None = None) -> PreparedData:
     report = progress or (lambda fraction, message: None)
+    paths = [resolve_bundled(str(p)) if str(p).startswith(BUNDLED_PREFIX) else p for p in paths]
     result = ingest_paths(paths, display_names=display_names, progress=lambda f, m: report(0.4 * f, m))
     texts = [r for r in result.records if "text" in r]
     examples = [r for r in result.records if "messages" in r]

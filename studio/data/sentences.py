@@ -137,6 +137,20 @@ def split_paragraphs(text: str, start: int = 0, end: int | None = None, *, blank
     return spans
 
 
+def attach_heading(text: str, section: Section, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Join a section's heading line to the paragraph after it when the heading stands alone.
+
+    A bare "步骤1：准备样品" would otherwise be a fragment of a dozen tokens: useless as a training sample, and
+    the paragraph below loses the title that says what it is about.
+    """
+    if section.number == 0 or len(spans) < 2:
+        return spans
+    first_start, first_end = spans[0]
+    if first_start != _stripped(text, section.start, section.end)[0] or "\n" in text[first_start:first_end]:
+        return spans
+    return [(first_start, spans[1][1]), *spans[2:]]
+
+
 def _is_abbreviation(text: str, dot: int) -> bool:
     """Whether the '.' at `dot` closes an abbreviation or initial rather than a sentence."""
     match = _LAST_WORD.search(text, max(0, dot - 16), dot)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from studio.assets import BUNDLED, resolve_bundled
+from studio.assets import BUNDLED
 from studio.config import DataConfig, ModelConfig
 from studio.data.chunking import ChunkSettings
 from studio.data.fragments import PreparedData, prepare_files
@@ -50,7 +50,7 @@ def process(ws: Workspace, uploaded, sample, tokenizer_ref, min_tokens, max_toke
     settings = ChunkSettings(int(min_tokens), int(max_tokens), float(overlap))
     paths, names = stage_uploads(ws, list(uploaded or []))
     if sample:
-        paths.append(resolve_bundled(sample))
+        paths.append(f"bundled:{sample}")
     if not paths:
         raise gr.Error("Upload a file or pick a bundled sample first.")
     tokenizer = cached_tokenizer(tokenizer_ref.strip())
@@ -61,7 +61,7 @@ def process(ws: Workspace, uploaded, sample, tokenizer_ref, min_tokens, max_toke
     rendered = "".join(views.rendered_example_html(tokenizer, encode_record(tokenizer, r, int(max_length)), r["id"])
                        for r in data.records[:RENDERED_EXAMPLES])
     counts = [f["n_tokens"] for f in data.fragments]
-    default_name = safe_name(Path(names.get(str(paths[0]), paths[0].name)).stem, "dataset")
+    default_name = safe_name(Path(names.get(str(paths[0]), str(paths[0]).removeprefix("bundled:"))).stem, "dataset")
     return (data, views.summary_markdown(data.summary), views.issue_rows(data.issues), rows, f"page {page} / {pages}",
             token_histogram(counts, settings.min_tokens, settings.max_tokens),
             gr.update(choices=docs, value=docs[0] if docs else None),

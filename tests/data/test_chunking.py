@@ -122,22 +122,30 @@ def test_invariants_hold_on_the_sample_patents(tokenizer):
 def test_step_headings_of_a_chinese_patent_become_sections(tokenizer):
     text = "一种方法\n\n摘要：本发明提供一种方法。\n\n步骤1：采集\n\n采集数据。\n\n步骤2：计算\n\n计算偏差。"
     fragments = chunk_document({"id": "CN-1", "text": text}, tokenizer)
+    # A heading standing alone joins the paragraph after it: no bare-title fragments to train on.
     assert [(f["section"], f["paragraph"], f["text"]) for f in fragments] == [
         (0, 0, "一种方法"), (0, 1, "摘要：本发明提供一种方法。"),
-        (1, 0, "步骤1：采集"), (1, 1, "采集数据。"),
-        (2, 0, "步骤2：计算"), (2, 1, "计算偏差。"),
+        (1, 0, "步骤1：采集\n\n采集数据。"),
+        (2, 0, "步骤2：计算\n\n计算偏差。"),
     ]
     assert [f["id"] for f in fragments][:3] == ["CN-1-s0-p0-f0", "CN-1-s0-p1-f0", "CN-1-s1-p0-f0"]
 
 
+def test_a_heading_with_text_on_its_line_or_alone_in_its_section_stays_as_it_is(tokenizer):
+    text = "步骤1：采集数据并记录。\n第二行。\n\n下一段。\n\n步骤2：结束"
+    fragments = chunk_document({"id": "CN-2", "text": text}, tokenizer)
+    assert [(f["section"], f["paragraph"], f["text"]) for f in fragments] == [
+        (1, 0, "步骤1：采集数据并记录。\n第二行。"), (1, 1, "下一段。"), (2, 0, "步骤2：结束")]
+
+
 def test_record_fields_id_hash_offsets_and_extras(tokenizer):
-    document = {"id": "US-7", "text": "Step 1: Cut.\n\nThe blade turns.", "source": "us7.pdf", "title": "Saw",
+    document = {"id": "US-7", "text": "Step 1: Cut.\n\nThe blade turns.\n\nIt stops.", "source": "us7.pdf", "title": "Saw",
                 "lang": "en", "pub_date": "2020-01-02", "page": 3}
     fragments = chunk_document(document, tokenizer)
     last = fragments[-1]
     assert ID.match(last["id"]).groupdict() == {"doc": "US-7", "s": "1", "p": "1", "f": "0"}
-    assert last["hash"] == "sha1:" + hashlib.sha1(b"The blade turns.").hexdigest()
-    assert (last["start"], last["end"], last["source"], last["page"]) == (0, 16, "us7.pdf", 3)
+    assert last["hash"] == "sha1:" + hashlib.sha1(b"It stops.").hexdigest()
+    assert (last["start"], last["end"], last["source"], last["page"]) == (0, 9, "us7.pdf", 3)
     assert list(last)[:11] == ["id", "doc", "section", "paragraph", "fragment", "text", "n_tokens", "start", "end",
                                "source", "hash"]
     assert {"title", "lang", "pub_date"} <= set(last)
