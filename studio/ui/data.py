@@ -11,7 +11,9 @@ import gradio as gr
 from studio.assets import BUNDLED
 from studio.config import DataConfig, ModelConfig
 from studio.data.chunking import ChunkSettings
-from studio.data.fragments import PreparedData, prepare_files
+from studio.data.cleanup import DEFAULT_FILLERS, parse_word_list
+from studio.data.fragments import CleanupOptions, PreparedData, parse_mapping, prepare_files
+from studio.data.ingest import FORMAT_CHOICES
 from studio.data.templates import encode_record
 from studio.data.versions import save_version
 from studio.models import load_tokenizer
@@ -45,27 +47,51 @@ def stage_uploads(ws: Workspace, uploaded: list[str]) -> tuple[list[Path], dict[
     return staged, names
 
 
-def process(ws: Workspace, uploaded, sample, tokenizer_ref, min_tokens, max_tokens, overlap, max_length,
-            progress=gr.Progress()):
-    settings = ChunkSettings(int(min_tokens), int(max_tokens), float(overlap))
+def gather_sources(ws: Workspace, uploaded, sample: str, location: str) -> tuple[list, dict[str, str], str | None]:
+    """Uploads (copied into the workspace), a bundled sample, and a workspace folder or Hub dataset id."""
     paths, names = stage_uploads(ws, list(uploaded or []))
     if sample:
         paths.append(f"bundled:{sample}")
-    if not paths:
-        raise gr.Error("Upload a file or pick a bundled sample first.")
-    tokenizer = cached_tokenizer(tokenizer_ref.strip())
-    data = prepare_files(paths, tokenizer, settings, max_length=int(max_length), display_names=names,
+    hub = None
+    if location.strip():
+        candidate = Path(location.strip()).expanduser()
+        if candidate.exists():
+            paths.append(ws.inside(candidate))  # folders the UI reads are limited to the workspace
+        else:
+            hub = location.strip()
+    if not paths and not hub:
+        raise gr.Error("Upload a file, pick a bundled sample, or give a workspace folder or Hub dataset id.")
+    return paths, names, hub
+
+
+def process(ws: Workspace, uploaded, sample, location, fmt, mapping_text, max_history, fillers, sensitive,
+            tokenizer_ref, min_tokens, max_tokens, overlap, max_length, progress=gr.Progress()):
+    # Gradio sends None for a textbox the user never touched.
+    location, mapping_text, fillers, sensitive = (v or "" for v in (location, mapping_text, fillers, sensitive))
+    try:
+        settings = ChunkSettings(int(min_tokens), int(max_tokens), float(overlap))
+        cleanup = CleanupOptions(int(max_history or 0), tuple(parse_word_list(fillers)),
+                                 tuple(parse_word_list(sensitive)))
+        mapping = parse_mapping(mapping_text) or None
+        paths, names, hub = gather_sources(ws, uploaded, sample, location)
+        tokenizer = cached_tokenizer(tokenizer_ref.strip())
+    except (ValueError, FileNotFoundError, OSError) as exc:
+        raise gr.Error(str(exc)) from None
+    data = prepare_files(paths, tokenizer, settings, max_length=int(max_length), hub_dataset=hub, format=fmt,
+                         mapping=mapping, cleanup=cleanup, display_names=names,
                          progress=lambda fraction, message: progress(fraction, desc=message))
     rows, page, pages = views.table_page(data.records)
     docs = list(dict.fromkeys(f["doc"] for f in data.fragments))
     rendered = "".join(views.rendered_example_html(tokenizer, encode_record(tokenizer, r, int(max_length)), r["id"])
                        for r in data.records[:RENDERED_EXAMPLES])
     counts = [f["n_tokens"] for f in data.fragments]
-    default_name = safe_name(Path(names.get(str(paths[0]), str(paths[0]).removeprefix("bundled:"))).stem, "dataset")
-    return (data, views.summary_markdown(data.summary), views.issue_rows(data.issues), rows, f"page {page} / {pages}",
+    first = names.get(str(paths[0]), str(paths[0]).removeprefix("bundled:")) if paths else hub
+    return (data, views.summary_markdown(data.summary), views.file_rows(data.ingest.files),
+            views.cleanup_markdown(data.cleanup), views.issue_rows(data.issues), rows, f"page {page} / {pages}",
             token_histogram(counts, settings.min_tokens, settings.max_tokens),
             gr.update(choices=docs, value=docs[0] if docs else None),
-            views.document_tree_html(data.fragments, docs[0]) if docs else "", rendered, default_name)
+            views.document_tree_html(data.fragments, docs[0]) if docs else "", rendered,
+            safe_name(Path(first).stem, "dataset"))
 
 
 def search(data: PreparedData | None, query: str, page: float):
@@ -91,7 +117,17 @@ def build(ctx) -> None:
                            elem_id="data-upload")
         with gr.Column():
             sample = gr.Dropdown(choices=[""] + SAMPLES, value="", label="…or a bundled sample")
+            location = gr.Textbox(label="…or a folder inside the workspace, or a Hub dataset id")
             tokenizer_ref = gr.Textbox(ctx.model, label="Tokenizer (model reference)")
+    with gr.Accordion("Format and field mapping", open=False):
+        fmt = gr.Dropdown(list(FORMAT_CHOICES), value="auto", label="Format (auto detects it per file)")
+        mapping_text = gr.Textbox(label="Field mapping, our_field=your_field", placeholder="output=response, "
+                                  "instruction=query")
+    with gr.Accordion("Chat clean-up", open=False):
+        with gr.Row():
+            max_history = gr.Number(0, label="Keep latest turns within N tokens (0 = off)", precision=0)
+            fillers = gr.Textbox("", label="Filler words to strip", placeholder=", ".join(DEFAULT_FILLERS))
+            sensitive = gr.Textbox("", label="Drop records containing", placeholder="one word or phrase per line")
     with gr.Row():
         min_tokens = gr.Number(defaults.min_tokens, label="Min tokens", precision=0)
         max_tokens = gr.Number(defaults.max_tokens, label="Max tokens", precision=0)
@@ -100,6 +136,9 @@ def build(ctx) -> None:
     run = gr.Button("Read and chunk", variant="primary", elem_id="data-run")
     state = gr.State(None)
     summary = gr.Markdown(elem_id="data-summary")
+    files = gr.Dataframe(headers=["file", "encoding", "format", "records", "skipped", "mapping"], label="Files",
+                         interactive=False, elem_id="data-files")
+    cleaned = gr.Markdown(elem_id="data-cleanup")
     issues = gr.Dataframe(headers=["severity", "file", "where", "message"], label="Issues", wrap=True,
                           max_height=240, interactive=False, elem_id="data-issues")
     with gr.Tabs():
@@ -123,9 +162,10 @@ def build(ctx) -> None:
     saved = gr.Markdown(elem_id="data-saved")
     download = gr.DownloadButton("Download JSONL", visible=False, elem_id="data-download")
 
-    run.click(functools.partial(process, ws), [uploaded, sample, tokenizer_ref, min_tokens, max_tokens, overlap,
-                                               max_length],
-              [state, summary, issues, table, page_info, histogram, doc, tree, rendered, name])
+    run.click(functools.partial(process, ws),
+              [uploaded, sample, location, fmt, mapping_text, max_history, fillers, sensitive, tokenizer_ref,
+               min_tokens, max_tokens, overlap, max_length],
+              [state, summary, files, cleaned, issues, table, page_info, histogram, doc, tree, rendered, name])
     for trigger in (query.submit, page.submit):
         trigger(search, [state, query, page], [table, page_info])
     doc.change(lambda data, d: views.document_tree_html(data.fragments, d) if data and d else "", [state, doc], tree)

@@ -6,7 +6,7 @@ import html
 from collections.abc import Sequence
 from itertools import groupby
 
-from studio.data.ingest import IngestIssue
+from studio.data.ingest import FileReport, IngestIssue
 from studio.data.templates import EncodedExample
 
 TABLE_COLUMNS = ["id", "n_tokens", "text", "source"]
@@ -29,6 +29,23 @@ def summary_markdown(summary: dict) -> str:
     if summary.get("issues"):
         parts.append(f"⚠ {summary['issues']} issues listed below: nothing was dropped silently")
     return "\n\n".join(parts)
+
+
+def file_rows(files: Sequence[FileReport]) -> list[list]:
+    """One row per file: what was detected and which source field fed each of ours."""
+    return [[f.file, f.encoding, f.format, f.records, f.skipped,
+             ", ".join(f"{ours}←{theirs}" for ours, theirs in f.mapping.items())] for f in files]
+
+
+def cleanup_markdown(reports: dict[str, dict]) -> str:
+    """What each chat clean-up option changed, with before → after examples."""
+    blocks = []
+    for option, report in reports.items():
+        head = (f"**{option}**: {report['changed_records']} records, {report['changed_turns']} turns changed"
+                + (f", {report['still_too_long']} still too long" if report.get("still_too_long") else ""))
+        examples = "\n".join(f"- `{before}` → `{after}`" for before, after in report.get("examples", []))
+        blocks.append(f"{head}\n\n{examples}" if examples else head)
+    return "\n\n".join(blocks)
 
 
 def issue_rows(issues: Sequence[IngestIssue]) -> list[list[str]]:

@@ -32,6 +32,7 @@ def test_upload_chunk_inspect_save_and_download(studio_server, page, tmp_path):
     expect(page.locator("#data-issues")).to_contain_text("my docs (v1).jsonl")
 
     expect(page.locator("#data-table")).to_contain_text("demo-1-s1-p0-f1")
+    expect(page.locator("#data-files")).to_contain_text("utf-8")  # detected encoding and format, per file
     page.get_by_role("tab", name="Length histogram").click()
     page.locator("#data-histogram .js-plotly-plot").wait_for(timeout=20_000)
     page.get_by_role("tab", name="As the model sees it").click()

@@ -5,7 +5,7 @@ from transformers import AutoTokenizer
 
 from studio.assets import DEMO_MODEL_DIR
 from studio.data.templates import encode_chat
-from studio.ui.data_views import document_tree_html, readable_pieces, rendered_example_html, table_page
+from studio.ui.data_views import cleanup_markdown, document_tree_html, readable_pieces, rendered_example_html, table_page
 
 
 @pytest.fixture(scope="module")
@@ -45,3 +45,11 @@ def test_table_pages_and_searches():
     rows, page, pages = table_page(records, query="步骤", page=2, page_size=50)
     assert (page, pages, len(rows)) == (2, 2, 10) and rows[0][0] == "r101"
     assert table_page(records, page=99)[1] == 3  # past the end shows the last page
+
+
+def test_cleanup_report_lists_examples_under_each_option():
+    text = cleanup_markdown({"filler words": {"changed_records": 2, "changed_turns": 3,
+                                              "examples": [("嗯，订票", "订票")]},
+                             "history truncation": {"changed_records": 0, "changed_turns": 0, "examples": []}})
+    assert text == ("**filler words**: 2 records, 3 turns changed\n\n- `嗯，订票` → `订票`\n\n"
+                    "**history truncation**: 0 records, 0 turns changed")
