@@ -77,3 +77,13 @@ def test_chunk_with_nothing_usable_writes_nothing(tmp_path):
     result = run("-m", "studio", "chunk", str(empty), "--out", str(tmp_path / "out.jsonl"))
     assert result.returncode == 1 and "nothing written" in result.stderr
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_dedup_finds_the_planted_duplicates_of_the_bundled_corpus(tmp_path):
+    outputs = [str(tmp_path / name) for name in ("kept.jsonl", "removed.jsonl", "report.json")]
+    result = run("-m", "studio", "dedup", "bundled:patents", "--out", outputs[0], "--removed", outputs[1],
+                 "--report", outputs[2])
+    assert result.returncode == 0, result.stderr
+    assert "2 exact and 3 near duplicates removed" in result.stdout
+    removed = [json.loads(line) for line in open(outputs[1], encoding="utf-8")]
+    assert sorted(r["reason"] for r in removed) == ["exact", "exact", "near", "near", "near"]

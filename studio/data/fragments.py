@@ -9,8 +9,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from studio.assets import resolve_bundled
-from studio.config import BUNDLED_PREFIX
 from studio.data.chunking import ChunkSettings, chunk_records, summarize_fragments
 from studio.data.cleanup import drop_sensitive, strip_fillers, truncate_history
 from studio.data.ingest import IngestIssue, IngestResult, ingest_hub_dataset, ingest_paths
@@ -65,7 +63,6 @@ def truncated_share(records: Sequence[dict], tokenizer, max_length: int) -> floa
 
 def _read(paths: Sequence[str | Path], hub_dataset: str | None, fmt: str, mapping: dict[str, str] | None,
           display_names: Mapping[str, str] | None, progress: Progress) -> IngestResult:
-    paths = [resolve_bundled(str(p)) if str(p).startswith(BUNDLED_PREFIX) else p for p in paths]
     result = ingest_paths(paths, format=fmt, mapping=mapping, display_names=display_names, progress=progress) \
         if paths else IngestResult()
     if hub_dataset:

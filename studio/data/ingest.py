@@ -23,6 +23,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from studio.assets import resolve_bundled
+from studio.config import BUNDLED_PREFIX
 from studio.data import formats
 from studio.data.documents import read_docx, read_pdf, read_text
 from studio.data.issues import ERROR, WARNING, IngestIssue, IssueLog
@@ -233,7 +235,8 @@ def _expand(paths: Sequence[str | Path], display_names: Mapping[str, str] | None
     files: list[tuple[Path, str]] = []
     issues = result.issues
     for given in paths:
-        path = Path(given).expanduser()
+        # Bundled samples keep their short name in reports, wherever the package is installed.
+        path = resolve_bundled(str(given)) if str(given).startswith(BUNDLED_PREFIX) else Path(given).expanduser()
         name = _display(path, str(given), display_names)
         try:
             files += _expand_one(path, name, result)

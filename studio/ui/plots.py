@@ -17,3 +17,55 @@ def token_histogram(counts: Sequence[int], min_tokens: int | None = None, max_to
     fig.update_layout(title=title, xaxis_title="tokens", yaxis_title="count", bargap=0.05, height=360,
                       margin=dict(l=40, r=20, t=50, b=40), template="plotly_white")
     return fig
+
+
+def s_curve_figure(points: Sequence[Sequence[float]], threshold: float, bands: int, rows: int) -> go.Figure:
+    """Probability that a pair becomes an LSH candidate against its Jaccard similarity, threshold marked.
+
+    Pairs left of the threshold that still become candidates are the ones verification has to throw out.
+    """
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    fig = go.Figure(go.Scatter(x=xs, y=ys, mode="lines", name=f"{bands} bands × {rows} rows",
+                               line=dict(color="#6366f1", width=3)))
+    fig.add_vline(x=threshold, line_dash="dash", line_color="#ef4444", annotation_text=f"threshold {threshold}")
+    midpoint = (1 / bands) ** (1 / rows)
+    fig.add_vline(x=midpoint, line_dash="dot", line_color="#6b7280", annotation_text=f"midpoint {midpoint:.2f}",
+                  annotation_position="bottom right")
+    fig.update_layout(title="LSH S-curve: P(candidate) vs Jaccard", xaxis_title="Jaccard similarity",
+                      yaxis_title="P(candidate pair)", height=340, margin=dict(l=40, r=20, t=50, b=40),
+                      template="plotly_white", xaxis_range=[0, 1], yaxis_range=[0, 1.02])
+    return fig
+
+
+def count_bars(counts: dict, title: str, x_title: str) -> go.Figure:
+    """Bars of count per key, e.g. duplicate-cluster sizes."""
+    keys = sorted(counts, key=lambda k: float(k))
+    fig = go.Figure(go.Bar(x=[str(k) for k in keys], y=[counts[k] for k in keys], marker_color="#6366f1"))
+    fig.update_layout(title=title, xaxis_title=x_title, yaxis_title="count", height=300,
+                      margin=dict(l=40, r=20, t=50, b=40), template="plotly_white")
+    return fig
+
+
+def bucket_boxes(values_by_bucket: dict[str, Sequence[float]], title: str = "Perplexity per length bucket"
+                 ) -> go.Figure:
+    """One box per bucket on a log axis: perplexity spans orders of magnitude between clean and garbled text."""
+    fig = go.Figure([go.Box(y=list(values), name=name, boxpoints="outliers") for name, values in
+                     values_by_bucket.items()])
+    fig.update_layout(title=title, yaxis_type="log", yaxis_title="perplexity", height=360, showlegend=False,
+                      margin=dict(l=40, r=20, t=50, b=40), template="plotly_white")
+    return fig
+
+
+def length_scatter(lengths: Sequence[int], values: Sequence[float], labels: Sequence[str], ids: Sequence[str],
+                   title: str = "Length vs perplexity") -> go.Figure:
+    """Each record as a point, coloured by its flag (kept / high / low), hover shows its id."""
+    fig = go.Figure()
+    colours = {"kept": "#9ca3af", "high": "#ef4444", "low": "#f59e0b"}
+    for label, colour in colours.items():
+        chosen = [i for i, lab in enumerate(labels) if lab == label]
+        if chosen:
+            fig.add_trace(go.Scatter(x=[lengths[i] for i in chosen], y=[values[i] for i in chosen], mode="markers",
+                                     name=label, text=[ids[i] for i in chosen], marker=dict(color=colour, size=7)))
+    fig.update_layout(title=title, xaxis_title="tokens", yaxis_title="perplexity", yaxis_type="log", height=380,
+                      margin=dict(l=40, r=20, t=50, b=40), template="plotly_white")
+    return fig
