@@ -87,3 +87,15 @@ def test_dedup_finds_the_planted_duplicates_of_the_bundled_corpus(tmp_path):
     assert "2 exact and 3 near duplicates removed" in result.stdout
     removed = [json.loads(line) for line in open(outputs[1], encoding="utf-8")]
     assert sorted(r["reason"] for r in removed) == ["exact", "exact", "near", "near", "near"]
+
+
+def test_ppl_scores_every_record_and_writes_the_report(tmp_path):
+    data = tmp_path / "in.jsonl"
+    data.write_text("".join(json.dumps({"id": f"r{i}", "text": t}, ensure_ascii=False) + "\n" for i, t in
+                            enumerate(["步骤1：将电池放入壳体。", "The pump runs at 2 L/min.", "ÃÂ¤Ã¦Â±Â¸Ã"])),
+                    encoding="utf-8")
+    report = tmp_path / "report.json"
+    result = run("-m", "studio", "ppl", str(data), "--report", str(report), "--max-length", "64")
+    assert result.returncode == 0, result.stderr
+    scores = json.loads(report.read_text(encoding="utf-8"))["records"]
+    assert set(scores) == {"r0", "r1", "r2"} and all(s["ppl"] > 1 for s in scores.values())

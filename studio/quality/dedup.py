@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from studio.quality.cancel import CancelCheck, Cancelled
 from studio.quality import dedup_report
 from studio.quality.lsh import candidate_pairs, choose_bands
 from studio.quality.minhash import MinHasher, estimate_jaccard, exact_jaccard
@@ -45,11 +46,6 @@ KEEP_CHOICES = ("first", "longest")
 VERIFY_CHOICES = ("signature", "exact")
 
 Progress = Callable[[float, str], None]
-CancelCheck = Callable[[], bool]
-
-
-class Cancelled(Exception):
-    """The caller's cancel check returned True; nothing was written and no partial result is returned."""
 
 
 class DedupInputError(ValueError):

@@ -1,10 +1,117 @@
-"""Quality tab: exact and near-duplicate reports, perplexity by length bucket, filters as new versions (issue #4)."""
+"""Quality tab: near-duplicate and perplexity reports on a dataset, flags a person can clear, applied as a new version."""
+
+from __future__ import annotations
+
+import functools
 
 import gradio as gr
+
+from studio.data.versions import save_version
+from studio.quality.apply import apply_removals, write_report
+from studio.quality.dedup import KEEP_CHOICES, PRESETS, VERIFY_CHOICES, Cancelled, DedupInputError, DedupSettings
+from studio.quality.dedup import find_duplicates
+from studio.quality.lsh import s_curve
+from studio.ui import quality_views as views
+from studio.ui import quality_ppl
+from studio.ui.quality_state import SAMPLE_SOURCES, Review, source_choices
+from studio.ui.plots import count_bars, s_curve_figure
+from studio.workspace import Workspace
 
 TITLE = "Quality"
 
 
+def curve(threshold: float, num_perm: float, bands: float, rows: float, auto: bool):
+    settings = DedupSettings(threshold=float(threshold), num_perm=int(num_perm), bands=int(bands), rows=int(rows),
+                             auto_bands=bool(auto))
+    b, r = settings.banding()
+    return s_curve_figure(s_curve(b, r), settings.threshold, b, r)
+
+
+def dedup_settings(threshold, num_perm, bands, rows, auto, shingle, keep, verify) -> DedupSettings:
+    try:
+        return DedupSettings(threshold=float(threshold), num_perm=int(num_perm), bands=int(bands), rows=int(rows),
+                             auto_bands=bool(auto), shingle=int(shingle), keep=keep, verify=verify)
+    except ValueError as exc:
+        raise gr.Error(str(exc)) from None
+
+
+def run_dedup(ws: Workspace, review: Review, ref: str, threshold, num_perm, bands, rows, auto, shingle, keep, verify,
+              progress=gr.Progress()):
+    settings = dedup_settings(threshold, num_perm, bands, rows, auto, shingle, keep, verify)
+    review.cancel.clear()
+    source = review.use(ws, ref)
+    try:
+        result = find_duplicates(source.records, settings, progress=lambda f, m: progress(f, desc=m),
+                                 cancel=review.cancel.is_set)
+    except DedupInputError as exc:
+        raise gr.Error(str(exc)) from None
+    except Cancelled:
+        raise gr.Error("Deduplication cancelled; nothing was written.") from None
+    review.dedup_removed = result.removed
+    json_path, csv_path = write_report(ws.reports / source.name / source.version, "dedup", result.report,
+                                       result.removed)
+    report = result.report
+    return (review, views.dedup_summary_markdown(report),
+            count_bars(report["cluster_sizes"], "Duplicate clusters by size", "records per cluster"),
+            views.clusters_html(report["largest_clusters"]), views.dedup_flag_rows(result.removed),
+            gr.update(value=str(json_path), visible=True), gr.update(value=str(csv_path), visible=True))
+
+
+def apply_flags(ws: Workspace, review: Review, dedup_rows, ppl_rows):
+    if review.source is None or not (review.dedup_removed or review.ppl_removed):
+        raise gr.Error("Run a duplicate or perplexity report first.")
+    spared = views.unflagged_ids(dedup_rows) + views.unflagged_ids(ppl_rows)
+    kept, removed = apply_removals(review.source.records, review.dedup_removed + review.ppl_removed, spared)
+    version = save_version(ws, review.source.name, kept, operation="quality", parent=review.source.ref,
+                           parameters={"unflagged": spared}, removed=removed)
+    return (f"Saved **{version.ref}**: {len(kept)} records kept, {len(removed)} removed (listed with reasons in "
+            f"`{version.path / 'removed.jsonl'}`); {len(spared)} flags cleared by you. "
+            f"`{review.source.ref}` is unchanged.", gr.update(choices=source_choices(ws)))
+
+
 def build(ctx) -> None:
-    gr.Markdown("**Coming next.** Exact and MinHash-LSH near-duplicate report, perplexity per length bucket with "
-                "a reference model, and filters applied into a new dataset version (nothing deleted silently).")
+    ws = ctx.workspace
+    defaults = DedupSettings()
+    review = gr.State(lambda: Review())  # a factory: one fresh Review per browser session
+    with gr.Row():
+        source = gr.Dropdown(source_choices(ws), value=SAMPLE_SOURCES[0], label="Dataset", scale=3,
+                             allow_custom_value=True, elem_id="quality-source")
+        refresh = gr.Button("Refresh list", scale=1)
+    with gr.Tab("Duplicates"):
+        with gr.Row():
+            preset = gr.Dropdown(["custom", *PRESETS], value="custom", label="Preset threshold")
+            threshold = gr.Slider(0.5, 1.0, defaults.threshold, step=0.01, label="Jaccard threshold")
+            shingle = gr.Number(defaults.shingle, label="Shingle (characters)", precision=0)
+            num_perm = gr.Number(defaults.num_perm, label="Permutations", precision=0)
+        with gr.Row():
+            bands = gr.Number(defaults.bands, label="Bands (b)", precision=0)
+            rows = gr.Number(defaults.rows, label="Rows per band (r)", precision=0)
+            auto = gr.Checkbox(defaults.auto_bands, label="Choose b × r for the threshold")
+            keep = gr.Dropdown(list(KEEP_CHOICES), value=defaults.keep, label="Keep per cluster")
+            verify = gr.Dropdown(list(VERIFY_CHOICES), value=defaults.verify, label="Verify pairs by")
+        scurve = gr.Plot(curve(defaults.threshold, defaults.num_perm, defaults.bands, defaults.rows, False))
+        with gr.Row():
+            run = gr.Button("Find duplicates", variant="primary", elem_id="dedup-run")
+            stop = gr.Button("Cancel")
+        summary = gr.Markdown(elem_id="dedup-summary")
+        sizes = gr.Plot()
+        clusters = gr.HTML(elem_id="dedup-clusters")
+        flags = gr.Dataframe(headers=views.DEDUP_FLAG_COLUMNS, datatype=["bool", "str", "str", "str", "number"],
+                             interactive=True, label="Flagged records: clear 'remove' to keep one",
+                             elem_id="dedup-flags")
+        with gr.Row():
+            report_json = gr.DownloadButton("Report (JSON)", visible=False)
+            report_csv = gr.DownloadButton("Removals (CSV)", visible=False)
+    ppl = quality_ppl.build(ws, review, source)
+    apply = gr.Button("Apply flags → new dataset version", variant="primary", elem_id="quality-apply")
+    applied = gr.Markdown(elem_id="quality-applied")
+
+    inputs = [threshold, num_perm, bands, rows, auto]
+    for control in inputs:
+        control.change(curve, inputs, scurve)
+    preset.change(lambda name, t: PRESETS.get(name, t), [preset, threshold], threshold)
+    refresh.click(lambda: gr.update(choices=source_choices(ws)), None, source)
+    job = run.click(functools.partial(run_dedup, ws), [review, source, *inputs, shingle, keep, verify],
+                    [review, summary, sizes, clusters, flags, report_json, report_csv])
+    stop.click(lambda r: r.cancel.set(), review, None, cancels=[job])
+    apply.click(functools.partial(apply_flags, ws), [review, flags, ppl.flags], [applied, source])

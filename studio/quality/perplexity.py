@@ -1,0 +1,352 @@
+"""Per-record perplexity under a reference causal LM: the noise signal of the Quality step.
+
+A record's perplexity is exp(nll_sum / n_tokens), where nll_sum is the summed negative log-likelihood (nats) of
+its tokens and n_tokens how many were scored; both are kept (DOMAIN.md) so that scores can be pooled or compared
+across runs. Two implementations give the same numbers (relative difference ≤ 1e-4, checked by the tests and the
+benchmark): `score_records` (batched: windows sorted by length, right-padded per batch, one forward per batch) and
+`score_records_loop` (the reference: one window per forward, no padding).
+
+Choices where the issue is silent:
+- Tokens: the text is tokenized without special tokens and one prefix token is put in front: the tokenizer's BOS,
+  else its EOS (a document separator to models without BOS), else none. The prefix is context, never a target, so
+  every text token is scored and n_tokens is the text's token count; without any prefix the first token cannot be
+  predicted and is not scored. Both implementations share this rule.
+- Long records: windows of `max_length` tokens (default: the model's context, at most 2048, because the logits of
+  a batch take batch × window × vocabulary × 4 bytes) advancing by `stride` tokens (default half a window). Each
+  token is scored once, in the first window that holds it after the previous window's end, so it sees at least
+  max_length − stride tokens of left context (all of them near the start of the record).
+- Records that cannot be scored (no such field, not a string, empty or blank, over `max_chars` characters) become
+  `ScoreIssue`s naming the record; they are never dropped silently and never crash the run.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from studio.quality.cancel import CancelCheck, Cancelled
+from studio.config import DEMO_MODEL, ModelConfig
+
+Progress = Callable[[float, str], None]
+
+DEFAULT_MAX_LENGTH_CAP = 2048  # tokens; see the module docstring
+DEFAULT_MAX_CHARS = 1_000_000  # characters; longer texts should be chunked first (one record = minutes of CPU)
+_GROUP_RECORDS = 2048  # records tokenized and sorted together: bounds memory, keeps nearly all of the padding gain
+
+
+@dataclass(frozen=True)
+class ScoreIssue:
+    """A record that was not scored, and why."""
+
+    id: str
+    index: int  # position in the input sequence (0-based)
+    message: str
+
+
+@dataclass(frozen=True)
+class RecordScore:
+    id: str
+    index: int  # position in the input sequence (0-based)
+    nll_sum: float  # nats, summed over the scored tokens
+    n_tokens: int  # tokens scored
+
+    @property
+    def ppl(self) -> float:
+        return math.exp(self.nll_sum / self.n_tokens)
+
+
+@dataclass
+class ScoreResult:
+    scores: list[RecordScore]  # the scored records, in input order
+    issues: list[ScoreIssue]  # the records that were not scored
+    max_length: int  # window size in tokens
+    stride: int  # tokens a window advances on long records
+    seconds: float = 0.0  # scoring time (tokenization included, model loading not)
+    forward_tokens: int = 0  # tokens passed through the model, overlapping windows counted again
+
+    @property
+    def tokens(self) -> int:
+        return sum(s.n_tokens for s in self.scores)
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class Scorer:
+    """A loaded reference model and its tokenizer."""
+
+    model: Any
+    tokenizer: Any
+    name: str
+    load_in_4bit: bool = False
+    context: int = field(init=False)  # the model's context in tokens
+    prefix_id: int | None = field(init=False)  # BOS, else EOS, else None (see the module docstring)
+
+    def __post_init__(self) -> None:
+        self.context = int(getattr(self.model.config, "max_position_embeddings", 0) or 2048)
+        bos, eos = self.tokenizer.bos_token_id, self.tokenizer.eos_token_id
+        self.prefix_id = bos if bos is not None else eos
+
+    @property
+    def pad_id(self) -> int:
+        # Any id works: padded positions are masked out of every loss.
+        return self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+
+    @property
+    def device(self) -> Any:
+        return next(self.model.parameters()).device
+
+
+def load_scorer(model: str = DEMO_MODEL, *, load_in_4bit: bool = False, dtype: str = "auto") -> Scorer:
+    """The reference model (bundled name, local folder or Hub id) on the GPU if there is one, else the CPU.
+
+    With `load_in_4bit` the weights are NF4 (bitsandbytes), which also runs on the CPU. `dtype` as in the recipe
+    ("auto": bf16 on GPUs that support it, else float32); batched and loop scores agree to 1e-4 in float32, to
+    the precision of the dtype otherwise."""
+    import torch
+
+    from studio.models import load_model, load_tokenizer, torch_dtype
+
+    cfg = ModelConfig(name_or_path=model, dtype=dtype)
+    on_gpu = torch.cuda.is_available()
+    quant, device_map = None, None
+    if load_in_4bit:
+        from transformers import BitsAndBytesConfig
+
+        quant = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                                   bnb_4bit_compute_dtype=torch_dtype(cfg.dtype))
+        device_map = {"": 0} if on_gpu else "cpu"  # quantised weights are placed at load time, never moved
+    tokenizer = load_tokenizer(cfg)
+    lm = load_model(cfg, quantization_config=quant, device_map=device_map)
+    if on_gpu and not load_in_4bit:
+        lm = lm.to("cuda")
+    return Scorer(lm, tokenizer, model, load_in_4bit)
+
+
+def check_records(records: Sequence[dict], field: str = "text", max_chars: int = DEFAULT_MAX_CHARS
+                  ) -> tuple[list[tuple[int, str, str]], list[ScoreIssue]]:
+    """(index, id, text) of every scorable record, and an issue for each other one."""
+    good, issues = [], []
+    for index, record in enumerate(records):
+        rid = _record_id(record, index)
+        problem = _problem(record, field, max_chars)
+        if problem:
+            issues.append(ScoreIssue(rid, index, f"record {rid!r}: {problem}"))
+        else:
+            good.append((index, rid, record[field]))
+    return good, issues
+
+
+def _record_id(record: object, index: int) -> str:
+    value = record.get("id") if isinstance(record, dict) else None
+    return str(value) if value not in (None, "") else f"#{index + 1}"
+
+
+def _problem(record: object, field: str, max_chars: int) -> str:
+    if not isinstance(record, dict):
+        return f"a {type(record).__name__}, not a record with a {field!r} field"
+    if field not in record:
+        return f"no {field!r} field (fields: {', '.join(map(str, record)) or 'none'}); pick the text field"
+    value = record[field]
+    if not isinstance(value, str):
+        return f"field {field!r} holds {type(value).__name__}, not text; fix the record or pick another field"
+    if not value.strip():
+        return f"field {field!r} is empty; fill it in or remove the record"
+    if len(value) > max_chars:
+        return (f"field {field!r} holds {len(value):,} characters, over the scoring limit of {max_chars:,}; "
+                f"split it with `python -m studio chunk` first")
+    return ""
+
+
+def resolve_window(scorer: Scorer, max_length: int | None, stride: int | None) -> tuple[int, int]:
+    """(window, stride) in tokens, checked against the model's context."""
+    window = max_length or min(scorer.context, DEFAULT_MAX_LENGTH_CAP)
+    if not 2 <= window <= scorer.context:
+        raise ValueError(f"max_length: {window} tokens; must be between 2 and the model's context "
+                         f"({scorer.context} tokens)")
+    step = stride or max(1, window // 2)
+    if not 1 <= step < window:
+        # A window must hold at least one token of context before its first target.
+        raise ValueError(f"stride: {step} tokens; must be at least 1 and below max_length ({window})")
+    return window, step
+
+
+def plan_windows(length: int, window: int, stride: int) -> list[tuple[int, int, int]]:
+    """(start, end, first_target) of the windows over a sequence of `length` ids, position 0 being the prefix.
+
+    Targets are positions first_target..end-1; across windows every position 1..length-1 is a target exactly
+    once, and a window ends `stride` tokens after the previous one."""
+    plans, end = [], 0
+    while end < length:
+        new_end = min(length, window if end == 0 else end + stride)
+        start = max(0, new_end - window)
+        plans.append((start, new_end, max(1, end)))
+        end = new_end
+    return plans
+
+
+def _ids(scorer: Scorer, token_ids: list[int]) -> list[int]:
+    return token_ids if scorer.prefix_id is None else [scorer.prefix_id, *token_ids]
+
+
+def _nll_rows(scorer: Scorer, batch: list[tuple[list[int], int]]) -> list[float]:
+    """Summed NLL (nats) of each (ids, first_target) in one right-padded forward pass."""
+    import torch
+    import torch.nn.functional as F
+
+    width = max(len(ids) for ids, _ in batch)
+    input_ids = torch.full((len(batch), width), scorer.pad_id, dtype=torch.long)
+    attention = torch.zeros((len(batch), width), dtype=torch.long)
+    targets = torch.zeros((len(batch), width), dtype=torch.bool)
+    for row, (ids, first) in enumerate(batch):
+        input_ids[row, :len(ids)] = torch.tensor(ids)
+        attention[row, :len(ids)] = 1
+        targets[row, first:len(ids)] = True  # padding and context positions are never targets
+    device = scorer.device
+    input_ids, attention, targets = input_ids.to(device), attention.to(device), targets.to(device)
+    with torch.inference_mode():
+        logits = scorer.model(input_ids=input_ids, attention_mask=attention).logits
+        # Shifted: the logits at position j predict the token at j + 1. Only target positions go through the
+        # softmax, so padding costs no loss work and can never leak into a sum.
+        rows, cols = (targets[:, 1:] & attention[:, 1:].bool()).nonzero(as_tuple=True)
+        losses = F.cross_entropy(logits[rows, cols].float(), input_ids[rows, cols + 1], reduction="none")
+        sums = torch.zeros(len(batch), dtype=torch.float64, device=device).index_add_(0, rows, losses.double())
+    return sums.tolist()
+
+
+@dataclass
+class _Ticker:
+    """Progress and cancellation, checked before every forward pass so a cancel takes effect within one batch."""
+
+    total: int  # records to score
+    progress: Progress | None
+    cancel: CancelCheck | None
+    started: float = field(default_factory=time.perf_counter)
+    tokens: int = 0  # tokens through the model so far
+
+    def __call__(self, done: float, tokens: int = 0) -> None:
+        self.tokens += tokens
+        if self.cancel is not None and self.cancel():
+            raise Cancelled(f"perplexity scoring cancelled after {int(done):,} of {self.total:,} records")
+        if self.progress is not None:
+            rate = self.tokens / max(time.perf_counter() - self.started, 1e-9)
+            fraction = done / self.total if self.total else 1.0
+            self.progress(fraction, f"scored {int(done):,}/{self.total:,} records · {rate:,.0f} tokens/s")
+
+
+def _score_group(scorer: Scorer, group: list[tuple[int, str, str]], window: int, stride: int, batch_size: int,
+                 tick: Callable[[float, int], None]) -> ScoreResult:
+    """Scores of one group of records, their windows sorted by length and batched."""
+    encoded = scorer.tokenizer([text for _, _, text in group], add_special_tokens=False,
+                               verbose=False)["input_ids"]
+    jobs = []  # (slot in group, window ids, first target)
+    for slot, token_ids in enumerate(encoded):
+        if _scored_count(scorer, token_ids) > 0:
+            ids = _ids(scorer, token_ids)
+            jobs += [(slot, ids[start:end], first - start)
+                     for start, end, first in plan_windows(len(ids), window, stride)]
+    # Longest first: similar lengths share a batch (little padding) and the largest batch fails first, if at all.
+    jobs.sort(key=lambda job: len(job[1]), reverse=True)
+    nll = [0.0] * len(group)
+    for at in range(0, len(jobs), batch_size):
+        chunk = jobs[at:at + batch_size]
+        tick(len(group) * at / len(jobs), sum(len(ids) for _, ids, _ in chunk))
+        for (slot, _, _), value in zip(chunk, _nll_rows(scorer, [(ids, first) for _, ids, first in chunk])):
+            nll[slot] += value
+    result = ScoreResult([], _unscorable(scorer, group, encoded), window, stride, 0.0, sum(len(j[1]) for j in jobs))
+    _collect(result, group, encoded, nll, scorer)
+    return result
+
+
+def _scored_count(scorer: Scorer, token_ids: list[int]) -> int:
+    return len(token_ids) - (scorer.prefix_id is None)
+
+
+def _score_or_issue(rid: str, index: int, nll: float, n_tokens: int) -> RecordScore | ScoreIssue:
+    if math.isfinite(nll):
+        return RecordScore(rid, index, nll, n_tokens)
+    # NaN or inf from the model (fp16 overflow, a broken checkpoint) would poison every ranking it entered.
+    return ScoreIssue(rid, index, f"record {rid!r}: the model's loss is not finite ({nll}); try float32 weights "
+                                  f"or another reference model")
+
+
+def _collect(result: ScoreResult, group: list[tuple[int, str, str]], encoded: list[list[int]], nll: list[float],
+             scorer: Scorer) -> None:
+    for (index, rid, _), ids, value in zip(group, encoded, nll):
+        if _scored_count(scorer, ids) > 0:
+            item = _score_or_issue(rid, index, value, _scored_count(scorer, ids))
+            (result.scores if isinstance(item, RecordScore) else result.issues).append(item)
+
+
+def _unscorable(scorer: Scorer, group: list[tuple[int, str, str]], encoded: list[list[int]]) -> list[ScoreIssue]:
+    # Only without a prefix token: a one-token text has nothing to predict it from.
+    return [ScoreIssue(rid, index, f"record {rid!r}: {len(ids)} token(s) and the tokenizer has no BOS/EOS to "
+                                   f"predict the first from; nothing to score")
+            for (index, rid, _), ids in zip(group, encoded) if _scored_count(scorer, ids) <= 0]
+
+
+def score_records(records: Sequence[dict], scorer: Scorer, *, field: str = "text", batch_size: int = 8,
+                  max_length: int | None = None, stride: int | None = None, max_chars: int = DEFAULT_MAX_CHARS,
+                  progress: Progress | None = None, cancel: CancelCheck | None = None) -> ScoreResult:
+    """Perplexity of every record's `field`, batched; raises `Cancelled` when `cancel()` turns true."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size: {batch_size}; must be at least 1")
+    window, step = resolve_window(scorer, max_length, stride)
+    started = time.perf_counter()
+    good, issues = check_records(records, field, max_chars)
+    result = ScoreResult([], issues, window, step)
+    ticker = _Ticker(len(good), progress, cancel, started)
+    for at in range(0, len(good), _GROUP_RECORDS):
+        part = _score_group(scorer, good[at:at + _GROUP_RECORDS], window, step, batch_size,
+                            lambda done, tokens, at=at: ticker(at + done, tokens))
+        result.scores += part.scores
+        result.issues += part.issues
+        result.forward_tokens += part.forward_tokens
+    ticker(len(good))
+    return _finish(result, started)
+
+
+def _finish(result: ScoreResult, started: float) -> ScoreResult:
+    result.scores.sort(key=lambda s: s.index)
+    result.issues.sort(key=lambda i: i.index)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def score_records_loop(records: Sequence[dict], scorer: Scorer, *, field: str = "text",
+                       max_length: int | None = None, stride: int | None = None,
+                       max_chars: int = DEFAULT_MAX_CHARS, progress: Progress | None = None,
+                       cancel: CancelCheck | None = None) -> ScoreResult:
+    """The reference: one record, one window, one forward pass at a time, without padding or attention mask."""
+    import torch
+    import torch.nn.functional as F
+
+    window, step = resolve_window(scorer, max_length, stride)
+    started = time.perf_counter()
+    good, issues = check_records(records, field, max_chars)
+    result = ScoreResult([], issues, window, step)
+    ticker = _Ticker(len(good), progress, cancel, started)
+    for done, (index, rid, text) in enumerate(good):
+        token_ids = scorer.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"]
+        if _scored_count(scorer, token_ids) <= 0:
+            result.issues += _unscorable(scorer, [(index, rid, text)], [token_ids])
+            continue
+        ids = _ids(scorer, token_ids)
+        nll = 0.0
+        for start, end, first in plan_windows(len(ids), window, step):
+            ticker(done, end - start)
+            piece = torch.tensor([ids[start:end]], device=scorer.device)
+            with torch.inference_mode():
+                logits = scorer.model(input_ids=piece).logits[0, :-1].float()
+            losses = F.cross_entropy(logits, piece[0, 1:], reduction="none")
+            nll += losses[first - start - 1:].double().sum().item()
+            result.forward_tokens += end - start
+        item = _score_or_issue(rid, index, nll, len(ids) - 1)
+        (result.scores if isinstance(item, RecordScore) else result.issues).append(item)
+    ticker(len(good))
+    return _finish(result, started)
