@@ -11,7 +11,7 @@ from studio.config import DEMO_MODEL
 from studio.quality.apply import write_report
 from studio.quality.buckets import BucketSettings, tail_count
 from studio.quality.perplexity import Cancelled, load_scorer, score_records
-from studio.quality.ppl_command import bucket_scores, build_report, split_records
+from studio.quality.ppl_report import bucket_scores, build_report, split_records
 from studio.ui import quality_views as views
 from studio.ui.plots import bucket_boxes, length_scatter
 from studio.ui.quality_state import Review

@@ -12,7 +12,8 @@ import pytest
 from studio.assets import PATENTS_FILE, PATENTS_MANIFEST
 from studio.quality.buckets import BucketSettings
 from studio.quality.perplexity import load_scorer, score_records
-from studio.quality.ppl_command import bucket_scores, configure_parser, run
+from studio.quality.ppl_command import configure_parser, run
+from studio.quality.ppl_report import bucket_scores
 
 ZH = ["一种基于上下文建模的图像无损压缩方法。", "本发明涉及数据压缩领域。", "计算像素预测值之前，应先确认行缓冲区处于正常状态。",
       "行缓冲区上设有7个定位孔，相邻定位孔的间距为2.4毫米。", "码流封装模块的输出经滤波后送入算术编码器。", "乱码ÒÖ´óÌå»ý»ìÄýÍÁ"]
