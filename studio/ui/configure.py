@@ -1,42 +1,105 @@
-"""Configure tab. For now: open a shipped recipe and see it checked; the full form and estimators come with #5."""
+"""Configure tab: every recipe field as a control built from the schema, checked live, saved as YAML in recipes/."""
 
 from __future__ import annotations
 
+from itertools import groupby
 from pathlib import Path
 
 import gradio as gr
 
-from studio.recipe_io import RecipeError, load_recipe, recipe_to_yaml
+from studio.config import Recipe
+from studio.recipe_fields import FieldSpec, field_specs, recipe_from_values, recipe_values
+from studio.recipe_io import RecipeError, load_recipe, save_recipe
+from studio.workspace import safe_name
 
 TITLE = "Configure"
+SECTION_TITLES = {None: "Run", "model": "Model", "data": "Data", "lora": "LoRA", "quant": "QLoRA quantisation",
+                  "optim": "Optimisation", "schedule": "Schedule", "batch": "Batching", "duration": "Duration",
+                  "checkpoint": "Checkpoints and evaluation", "runtime": "Runtime"}
+OPEN_SECTIONS = {None, "model", "lora", "optim", "batch"}
 
 
 def recipe_choices(recipes_dir: Path) -> list[str]:
     return sorted(p.name for p in recipes_dir.glob("*.yaml"))
 
 
-def show_recipe(recipes_dir: Path, name: str | None) -> tuple[str, str]:
-    """A verdict line and the checked recipe as YAML (every field, defaults filled in)."""
-    if not name:
-        return "Pick a recipe.", ""
-    path = recipes_dir / Path(name).name  # a name from the list, never a path the browser made up
+def control(spec: FieldSpec, value) -> gr.components.Component:
+    """One form control for a field: its path as the label, its help as the hint, its default as the value."""
+    common = dict(label=spec.path, info=spec.help, elem_id="field-" + spec.path.replace(".", "-"))
+    if spec.kind == "choice":
+        return gr.Dropdown(list(spec.choices), value=value, **common)
+    if spec.kind == "bool":
+        return gr.Checkbox(value=value, **common)
+    if spec.kind in ("int", "float"):
+        return gr.Number(value=value, precision=0 if spec.kind == "int" else None,
+                         minimum=spec.meta.get("ge"), maximum=spec.meta.get("le"), **common)
+    return gr.Textbox(value=value, **common)
+
+
+def commands(recipe: Recipe, file_name: str) -> str:
+    gpus = recipe.batch.num_gpus
+    launch = (f"accelerate launch --num_processes {gpus} -m studio train recipes/{file_name}" if gpus > 1 else
+              f"# on N GPUs: accelerate launch --num_processes N -m studio train recipes/{file_name}")
+    return f"python -m studio train recipes/{file_name}\n{launch}"
+
+
+def check(specs: list[FieldSpec], values: list) -> tuple[str, str]:
+    """A verdict (every problem by field) and the commands that would run the recipe."""
     try:
-        recipe = load_recipe(path)
+        recipe = recipe_from_values(specs, values)
     except RecipeError as exc:
-        raw = path.read_text(encoding="utf-8") if path.is_file() else ""
-        return f"**Invalid recipe**\n\n```\n{exc}\n```", raw
-    return (f"**Valid** · method `{recipe.method}` · model `{recipe.model.name_or_path}` · the CLI equivalent "
-            f"is `python -m studio check recipes/{path.name}`", recipe_to_yaml(recipe))
+        problems = "\n".join(f"- `{e.path}`: {e.message}" for e in exc.errors)
+        return f"**{len(exc.errors)} problem(s)** — fix these fields:\n\n{problems}", ""
+    effective = recipe.batch.per_device_batch_size * recipe.batch.num_gpus * recipe.batch.gradient_accumulation_steps
+    return (f"**Valid** · method `{recipe.method}` · model `{recipe.model.name_or_path}` · effective batch "
+            f"**{effective}** ({recipe.batch.per_device_batch_size} per device × {recipe.batch.num_gpus} GPU × "
+            f"{recipe.batch.gradient_accumulation_steps} accumulation)",
+            commands(recipe, f"{safe_name(recipe.name, 'recipe')}.yaml"))
+
+
+def save(recipes_dir: Path, specs: list[FieldSpec], values: list, file_name: str):
+    stem = safe_name(Path(file_name or "").stem, "")
+    if not stem:
+        raise gr.Error("Give the recipe a file name.")
+    target = recipes_dir / f"{stem}.yaml"
+    if target.exists():
+        raise gr.Error(f"recipes/{target.name} exists; pick a new name (saved recipes are never overwritten).")
+    try:
+        recipe = recipe_from_values(specs, values)
+    except RecipeError as exc:
+        raise gr.Error(str(exc)) from None
+    recipe.name = stem
+    save_recipe(recipe, target, header=f"python -m studio train recipes/{target.name}")
+    return f"Saved `recipes/{target.name}`", gr.update(choices=recipe_choices(recipes_dir), value=target.name)
 
 
 def build(ctx) -> None:
-    gr.Markdown("Recipes shipped in `recipes/`, checked by the same validator as the CLI. The full form with "
-                "live batch, schedule and VRAM estimates is coming next.")
+    specs = field_specs()
     choices = recipe_choices(ctx.recipes_dir)
-    # The recipe that runs on any machine is the natural first look.
-    first = "cpu-demo.yaml" if "cpu-demo.yaml" in choices else (choices[0] if choices else None)
-    message, yaml_text = show_recipe(ctx.recipes_dir, first)
-    picker = gr.Dropdown(choices=choices, value=first, label="Recipe")
-    verdict = gr.Markdown(message, elem_id="recipe-verdict")
-    text = gr.Code(yaml_text, language="yaml", label="Recipe with every default filled in", interactive=False)
-    picker.change(lambda name: show_recipe(ctx.recipes_dir, name), picker, [verdict, text])
+    first = "cpu-demo.yaml" if "cpu-demo.yaml" in choices else None
+    start = load_recipe(ctx.recipes_dir / first) if first else Recipe()
+    with gr.Row():
+        picker = gr.Dropdown(choices, value=first, label="Load a recipe from recipes/", scale=3)
+        file_name = gr.Textbox(label="Save as (file name in recipes/)", scale=2)
+        save_button = gr.Button("Save recipe", scale=1, elem_id="recipe-save")
+    verdict = gr.Markdown(elem_id="recipe-verdict")
+    command = gr.Code(language="shell", label="Run it", interactive=False, elem_id="recipe-command")
+    saved = gr.Markdown()
+    controls = []
+    for section, group in groupby(zip(specs, recipe_values(start, specs)), key=lambda pair: pair[0].section):
+        with gr.Accordion(SECTION_TITLES.get(section, section), open=section in OPEN_SECTIONS):
+            with gr.Row(equal_height=False):
+                for spec, value in group:
+                    with gr.Column(min_width=220):
+                        controls.append(control(spec, value))
+
+    def on_change(*values):
+        return check(specs, list(values))
+
+    gr.on([c.change for c in controls], on_change, controls, [verdict, command])
+    picker.change(lambda name: recipe_values(load_recipe(ctx.recipes_dir / Path(name).name), specs), picker,
+                  controls)
+    save_button.click(lambda name, *values: save(ctx.recipes_dir, specs, list(values), name),
+                      [file_name, *controls], [saved, picker])
+    # Show the verdict for the loaded recipe straight away.
+    verdict.value, command.value = check(specs, recipe_values(start, specs))
