@@ -103,3 +103,19 @@ def resolve_dataset(ws: Workspace, ref: str) -> DatasetVersion:
             return candidate
     raise FileNotFoundError(f"dataset {name!r} has no version {version!r}; it has "
                             + ", ".join(v.version for v in versions))
+
+
+def dataset_file(ws: Workspace, ref: str) -> Path:
+    """The data file behind a recipe's data.dataset: bundled:<name>, <name>@<version>, a workspace dataset name,
+    or a path to a file."""
+    from studio.assets import resolve_bundled  # assets import nothing from here; kept local to stay light
+    from studio.config import BUNDLED_PREFIX
+
+    if ref.startswith(BUNDLED_PREFIX):
+        return resolve_bundled(ref)
+    if "@" in ref or (_NAME.match(ref) and (ws.datasets / ref).is_dir()):
+        return resolve_dataset(ws, ref).data_file
+    path = Path(ref).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(f"data.dataset {ref!r}: no such file, workspace dataset or bundled sample")
+    return path

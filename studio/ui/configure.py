@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 from itertools import groupby
 from pathlib import Path
 
 import gradio as gr
 
 from studio.config import Recipe
+from studio.data.ingest import ingest_paths
+from studio.data.versions import dataset_file
+from studio.estimate.schedule import effective_batch, lr_curve, schedule_summary
 from studio.recipe_fields import FieldSpec, field_specs, recipe_from_values, recipe_values
 from studio.recipe_io import RecipeError, load_recipe, save_recipe
-from studio.workspace import safe_name
+from studio.ui.plots import lr_schedule_figure
+from studio.workspace import Workspace, safe_name
 
 TITLE = "Configure"
 SECTION_TITLES = {None: "Run", "model": "Model", "data": "Data", "lora": "LoRA", "quant": "QLoRA quantisation",
@@ -43,18 +48,40 @@ def commands(recipe: Recipe, file_name: str) -> str:
     return f"python -m studio train recipes/{file_name}\n{launch}"
 
 
-def check(specs: list[FieldSpec], values: list) -> tuple[str, str]:
-    """A verdict (every problem by field) and the commands that would run the recipe."""
+@functools.lru_cache(maxsize=16)
+def count_examples(path: str, mtime: float) -> int:
+    """Records in a data file (cached per file version: the form re-checks on every keystroke)."""
+    return len(ingest_paths([path]).records)
+
+
+def readouts(ws: Workspace, recipe: Recipe) -> tuple[str, object]:
+    """Step arithmetic and the learning-rate curve for the recipe's data set, or why they are unknown."""
+    try:
+        path = dataset_file(ws, recipe.data.dataset)
+    except (FileNotFoundError, ValueError) as exc:
+        return f"Steps unknown: {exc}", None
+    n = count_examples(str(path), path.stat().st_mtime)
+    summary = schedule_summary(n, recipe)
+    packed = " (with packing, steps count packed sequences: see the token budget)" if recipe.data.packing else ""
+    text = (f"{n} examples → {summary['n_train']} train / {summary['n_eval']} eval · "
+            f"**{summary['steps_per_epoch']}** steps per epoch · **{summary['total_steps']}** steps in all · "
+            f"warmup {summary['warmup_steps']} · ≤ {summary['tokens_per_step_max']:,.0f} tokens per step{packed}")
+    curve = lr_curve(summary["total_steps"], recipe)
+    return text, lr_schedule_figure(curve, summary["warmup_steps"])
+
+
+def check(ws: Workspace, specs: list[FieldSpec], values: list) -> tuple[str, str, str, object]:
+    """A verdict (every problem by field), the run commands, the step readouts and the LR curve."""
     try:
         recipe = recipe_from_values(specs, values)
     except RecipeError as exc:
         problems = "\n".join(f"- `{e.path}`: {e.message}" for e in exc.errors)
-        return f"**{len(exc.errors)} problem(s)** — fix these fields:\n\n{problems}", ""
-    effective = recipe.batch.per_device_batch_size * recipe.batch.num_gpus * recipe.batch.gradient_accumulation_steps
-    return (f"**Valid** · method `{recipe.method}` · model `{recipe.model.name_or_path}` · effective batch "
-            f"**{effective}** ({recipe.batch.per_device_batch_size} per device × {recipe.batch.num_gpus} GPU × "
-            f"{recipe.batch.gradient_accumulation_steps} accumulation)",
-            commands(recipe, f"{safe_name(recipe.name, 'recipe')}.yaml"))
+        return f"**{len(exc.errors)} problem(s)** — fix these fields:\n\n{problems}", "", "", None
+    b = recipe.batch
+    verdict = (f"**Valid** · method `{recipe.method}` · model `{recipe.model.name_or_path}` · effective batch "
+               f"**{effective_batch(recipe)}** ({b.per_device_batch_size} per device × {b.num_gpus} GPU × "
+               f"{b.gradient_accumulation_steps} accumulation)")
+    return (verdict, commands(recipe, f"{safe_name(recipe.name, 'recipe')}.yaml"), *readouts(ws, recipe))
 
 
 def save(recipes_dir: Path, specs: list[FieldSpec], values: list, file_name: str):
@@ -83,6 +110,8 @@ def build(ctx) -> None:
         file_name = gr.Textbox(label="Save as (file name in recipes/)", scale=2)
         save_button = gr.Button("Save recipe", scale=1, elem_id="recipe-save")
     verdict = gr.Markdown(elem_id="recipe-verdict")
+    steps = gr.Markdown(elem_id="recipe-steps")
+    lr_plot = gr.Plot(elem_id="recipe-lr")
     command = gr.Code(language="shell", label="Run it", interactive=False, elem_id="recipe-command")
     saved = gr.Markdown()
     controls = []
@@ -94,12 +123,13 @@ def build(ctx) -> None:
                         controls.append(control(spec, value))
 
     def on_change(*values):
-        return check(specs, list(values))
+        return check(ctx.workspace, specs, list(values))
 
-    gr.on([c.change for c in controls], on_change, controls, [verdict, command])
+    gr.on([c.change for c in controls], on_change, controls, [verdict, command, steps, lr_plot])
     picker.change(lambda name: recipe_values(load_recipe(ctx.recipes_dir / Path(name).name), specs), picker,
                   controls)
     save_button.click(lambda name, *values: save(ctx.recipes_dir, specs, list(values), name),
                       [file_name, *controls], [saved, picker])
     # Show the verdict for the loaded recipe straight away.
-    verdict.value, command.value = check(specs, recipe_values(start, specs))
+    initial = check(ctx.workspace, specs, recipe_values(start, specs))
+    verdict.value, command.value, steps.value, lr_plot.value = initial

@@ -69,3 +69,13 @@ def length_scatter(lengths: Sequence[int], values: Sequence[float], labels: Sequ
     fig.update_layout(title=title, xaxis_title="tokens", yaxis_title="perplexity", yaxis_type="log", height=380,
                       margin=dict(l=40, r=20, t=50, b=40), template="plotly_white")
     return fig
+
+
+def lr_schedule_figure(curve: Sequence[float], warmup: int) -> go.Figure:
+    """Learning rate at every optimizer step of the run, warmup end marked."""
+    fig = go.Figure(go.Scatter(x=list(range(len(curve))), y=list(curve), mode="lines", line=dict(color="#6366f1")))
+    if warmup:
+        fig.add_vline(x=warmup, line_dash="dot", line_color="#6b7280", annotation_text=f"warmup {warmup}")
+    fig.update_layout(title="Learning-rate schedule", xaxis_title="optimizer step", yaxis_title="learning rate",
+                      height=300, margin=dict(l=50, r=20, t=50, b=40), template="plotly_white")
+    return fig

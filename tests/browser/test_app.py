@@ -31,6 +31,10 @@ def test_app_shows_five_tabs_and_the_device_header(studio_server, page):
     accumulation.fill("4")
     accumulation.press("Tab")
     expect(verdict).to_contain_text("effective batch 32")
+    # 396 examples, 10% eval -> 356 train; ceil(356 / 32) = 12 steps per epoch, 8 epochs -> 96 steps.
+    expect(page.locator("#recipe-steps")).to_contain_text("12 steps per epoch")
+    expect(page.locator("#recipe-steps")).to_contain_text("96 steps in all")
+    expect(page.locator("#recipe-lr .js-plotly-plot")).to_be_visible()
     rate = page.locator("#field-optim-learning_rate input")
     rate.fill("-1")
     rate.press("Tab")

@@ -56,3 +56,17 @@ def test_unknown_versions_say_what_exists(ws):
     save_version(ws, "d", [], operation="t", parameters={})
     with pytest.raises(FileNotFoundError, match="has no version 'v7'; it has v1"):
         resolve_dataset(ws, "d@v7")
+
+
+def test_dataset_references_resolve_to_files(ws, tmp_path):
+    from studio.assets import INTENT_CHAT_FILE
+    from studio.data.versions import dataset_file
+
+    saved = save_version(ws, "mine", [{"id": "a", "text": "x"}], operation="t", parameters={})
+    assert dataset_file(ws, "bundled:intent_chat") == INTENT_CHAT_FILE
+    assert dataset_file(ws, "mine@v1") == saved.data_file == dataset_file(ws, "mine")
+    path = tmp_path / "d.jsonl"
+    path.write_text("{}\n")
+    assert dataset_file(ws, str(path)) == path
+    with pytest.raises(FileNotFoundError, match="no such file, workspace dataset or bundled sample"):
+        dataset_file(ws, str(tmp_path / "missing.jsonl"))
