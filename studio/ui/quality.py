@@ -1,4 +1,4 @@
-"""Quality tab: near-duplicate and perplexity reports on a dataset, flags a person can clear, applied as a new version."""
+"""Quality tab: duplicate and perplexity reports, flags a person can clear, applied as a new dataset version."""
 
 from __future__ import annotations
 
