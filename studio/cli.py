@@ -12,7 +12,6 @@ from studio.config import DEMO_MODEL
 # Subcommands whose feature has not been built yet, with the issue that brings it. They exist so that --help shows
 # the whole tool, and they fail loudly instead of pretending to work.
 PLANNED = {
-    "estimate": ("effective batch, schedule and VRAM estimate of a recipe", "the Configure tab (issue #5)"),
     "train": ("run a recipe in the training worker", "the Train tab (issue #6)"),
     "eval": ("batch evaluation of base and adapters on a prompt set", "the Compare tab (issue #7)"),
     "merge": ("merge an adapter into its base model", "the Compare tab (issue #7)"),
@@ -128,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     chunk.add_argument("--overlap", type=float, default=defaults.overlap, help="fraction of max tokens repeated")
     chunk.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     chunk.set_defaults(func=run_chunk)
+    from studio.estimate import estimate_command
     from studio.quality import dedup_command, ppl_command
 
     dedup_command.configure_parser(sub.add_parser("dedup", help="exact and MinHash-LSH near-duplicate removal "
@@ -135,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     ppl = sub.add_parser("ppl", help="perplexity per record with a reference model, tails flagged per length bucket")
     ppl_command.configure_parser(ppl)
     ppl.set_defaults(func=ppl_command.run)
+    estimate_command.configure_parser(sub.add_parser("estimate", help="training memory (VRAM) estimate from a "
+                                                                      "model's config.json and the settings"))
     for name, (what, where) in PLANNED.items():
         planned = sub.add_parser(name, help=f"{what} (not built yet)", description=f"Not built yet: arrives "
                                                                                     f"with {where}.")

@@ -99,3 +99,22 @@ def test_ppl_scores_every_record_and_writes_the_report(tmp_path):
     assert result.returncode == 0, result.stderr
     scores = json.loads(report.read_text(encoding="utf-8"))["records"]
     assert set(scores) == {"r0", "r1", "r2"} and all(s["ppl"] > 1 for s in scores.values())
+
+
+def test_estimate_prints_the_issue_json_keys_and_reads_recipes():
+    result = run("-m", "studio", "estimate", "--model", "meta-llama/Llama-2-7b-hf", "--method", "qlora",
+                 "--batch-size", "1", "--max-length", "1024", "--grad-ckpt", "--json")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    keys = ["weights_gib", "lora_gib", "gradients_gib", "optimizer_gib", "activations_gib", "logits_gib",
+            "overhead_gib", "total_gib", "effective_batch"]
+    assert all(isinstance(out[k], (int, float)) for k in keys)
+    assert 3 < out["weights_gib"] < out["total_gib"] < 16
+    fit = json.loads(run("-m", "studio", "estimate", "--recipe", "recipes/qlora-qwen2.5-7b.yaml", "--gpu-gib", "16",
+                         "--json").stdout)
+    assert fit["verdict"] != "won't fit" and fit["effective_batch"] == 16
+
+
+def test_estimate_of_an_unknown_model_fails_fast_with_advice():
+    result = run("-m", "studio", "estimate", "--model", "nobody/unknown-model", env={"HF_HUB_OFFLINE": "1"})
+    assert result.returncode == 2 and "pass a local config.json" in result.stderr

@@ -35,14 +35,35 @@ def catalogue_ids() -> list[str]:
     return sorted(cfg["_id"] for cfg in _catalogue().values())
 
 
+# Chat and instruction-tuned releases share their base model's architecture (same shapes, same vocabulary size).
+_VARIANT_SUFFIXES = (("-chat-hf", "-hf"), ("-instruct", ""), ("-chat", ""), ("-it", ""))
+
+
 def _lookup(reference: str) -> dict[str, Any] | None:
-    """Catalogue entry for a Hub id; also matches the bare name ("Llama-2-7b-hf") case-insensitively."""
-    key = reference.strip().lower()
+    """Catalogue entry for a Hub id or its bare name, case-insensitively; instruct/chat variants map to their base."""
     table = _catalogue()
-    if key in table:
-        return dict(table[key])
-    by_name = [cfg for k, cfg in table.items() if k.split("/")[-1] == key]
-    return dict(by_name[0]) if len(by_name) == 1 else None
+    key = reference.strip().lower()
+    candidates = [key] + [key[: -len(suffix)] + base for suffix, base in _VARIANT_SUFFIXES if key.endswith(suffix)]
+    for candidate in candidates:
+        if candidate in table:
+            return dict(table[candidate])
+        by_name = [cfg for k, cfg in table.items() if k.split("/")[-1] == candidate]
+        if len(by_name) == 1:
+            return dict(by_name[0])
+    return None
+
+
+def _hub_reachable(timeout_s: float = 2.0) -> bool:
+    """One TCP connect to the Hub: offline, huggingface_hub would retry for ~20 s before giving up."""
+    import socket
+    from urllib.parse import urlparse
+
+    host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or "huggingface.co"
+    try:
+        socket.create_connection((host, 443), timeout=timeout_s).close()
+    except OSError:
+        return False
+    return True
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -57,13 +78,13 @@ def _fetch_from_hub(repo_id: str) -> dict[str, Any]:
     message = (f"{repo_id}: not in the offline catalogue ({len(_catalogue())} models; see "
                "studio.estimate.catalogue.catalogue_ids()) and config.json could not be fetched from the Hub; "
                "pass a local config.json or model folder instead")
-    if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
+    if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False") or not _hub_reachable():
         raise ValueError(message)
     try:
         from huggingface_hub import hf_hub_download
 
         return _read_json(Path(hf_hub_download(repo_id, "config.json")))
-    except Exception as err:  # noqa: BLE001 - network, auth and 404 errors all mean "not available"
+    except Exception as err:
         raise ValueError(f"{message} ({type(err).__name__})") from err
 
 

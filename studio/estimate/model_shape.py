@@ -8,8 +8,9 @@ q/k/v biases, Qwen3's per-head q/k norms, Gemma-2's four norms per block and Phi
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 # Module names of the attention and MLP projections in one block (Hugging Face Llama naming).
 ATTENTION_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj")

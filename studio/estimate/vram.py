@@ -1,11 +1,12 @@
 """Training-memory model: the peak GPU memory of one fine-tuning run, term by term, from the config alone.
 
 Every term is physics, not a fit: bytes per parameter for weights, adapters, gradients and optimizer states, and the
-tensors autograd saves per token per block for the backward pass. Modelling choices (see the README of issue 5):
+tensors autograd saves per token per block for the backward pass. Modelling choices:
 
 - Weights keep the model dtype (bf16 when precision is auto/bf16). Full fine-tuning is modelled as HF Trainer does it
   with a bf16-loaded model: bf16 autocast, no fp32 master copy, AdamW states in the parameter dtype. Set
-  `master_weights=True` for classic mixed precision (fp32 master + fp32 states, 16 bytes/param + 16-bit copy).
+  `master_weights=True` for classic mixed precision: 16-bit weights and grads + fp32 master + two fp32 states
+  = 16 bytes/param (an fp32-loaded model under autocast costs the same: fp32 weights + its 16-bit weight cache).
 - QLoRA: 4 bits per projection weight + absmax (fp32 per 64 weights; with double quant 8-bit per 64 + fp32 per
   64×256). Embeddings, lm_head, norms and biases stay unquantised; PEFT's prepare_model_for_kbit_training upcasts
   them to fp32 (`kbit_upcast`). bitsandbytes' 4-bit matmul saves its input for backward even for frozen weights.
@@ -22,8 +23,9 @@ tensors autograd saves per token per block for the backward pass. Modelling choi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Sequence
+from typing import Any
 
 from studio.estimate.model_shape import ModelShape
 
@@ -80,17 +82,22 @@ class VramEstimate:
 
 
 def settings_from_recipe(recipe: Any) -> VramSettings:
-    """VramSettings from a studio.config.Recipe (LoRA fields are ignored for full fine-tuning)."""
+    """VramSettings from a studio.config.Recipe (LoRA fields are ignored for full fine-tuning).
+
+    An fp32-loaded model trained under bf16/fp16 autocast is modelled as 16-bit weights plus an fp32 master copy:
+    the autocast weight cache holds a 16-bit copy of every weight during forward and backward.
+    """
     precision = recipe.runtime.precision
     if precision == "auto":
         precision = {"float32": "fp32", "float16": "fp16"}.get(recipe.model.dtype, "bf16")
+    master = recipe.method == "full" and recipe.model.dtype == "float32" and precision != "fp32"
     return VramSettings(
         method=recipe.method, batch_size=recipe.batch.per_device_batch_size, max_length=recipe.data.max_length,
         grad_accum=recipe.batch.gradient_accumulation_steps, num_gpus=recipe.batch.num_gpus,
         gradient_checkpointing=recipe.batch.gradient_checkpointing, lora_r=recipe.lora.r,
         lora_targets=tuple(recipe.lora.target_modules), lora_dropout=recipe.lora.dropout,
-        optimizer=recipe.optim.optimizer, precision=precision, double_quant=recipe.quant.double_quant,
-        attn_implementation=recipe.model.attn_implementation)
+        optimizer=recipe.optim.optimizer, precision=precision, master_weights=master,
+        double_quant=recipe.quant.double_quant, attn_implementation=recipe.model.attn_implementation)
 
 
 # ---------------------------------------------------------------- parameters (bytes)
@@ -117,7 +124,7 @@ def trainable_params(shape: ModelShape, s: VramSettings) -> int:
 
 
 def _trainable_dtype(s: VramSettings) -> int:
-    """Bytes per trainable element and per gradient element (16-bit in full fine-tuning, even with a master)."""
+    """Bytes per trainable element and per gradient element (full fine-tuning: the model dtype, even with a master)."""
     if s.method == "full":
         return _DTYPE_BYTES[s.precision]
     return s.adapter_bytes
@@ -255,7 +262,7 @@ def verdict(estimate: VramEstimate, gpu_gib: float) -> str:
 
 def _largest(shape: ModelShape, s: VramSettings, gpu_gib: float, name: str, upper: int) -> int:
     """Largest value of integer setting `name` in [1, upper] whose estimate fits; 0 when even 1 does not."""
-    fits = lambda v: estimate_vram(shape, replace(s, **{name: v})).total_gib <= gpu_gib  # noqa: E731
+    fits = lambda v: estimate_vram(shape, replace(s, **{name: v})).total_gib <= gpu_gib
     if not fits(1):
         return 0
     lo, hi = 1, upper

@@ -72,3 +72,11 @@ def test_lora_targets_per_preset():
     assert shape.lora_params(8, ["q_proj", "v_proj"]) == 4_194_304
     phi = load_shape("microsoft/Phi-3-mini-4k-instruct")
     assert set(phi.lora_targets(["q_proj", "v_proj"])) == {"qkv_proj"}
+
+
+@pytest.mark.parametrize("variant, base", [
+    ("Qwen/Qwen2.5-7B-Instruct", "Qwen/Qwen2.5-7B"), ("meta-llama/Meta-Llama-3-8B-Instruct", "meta-llama/Meta-Llama-3-8B"),
+    ("meta-llama/Llama-2-7b-chat-hf", "meta-llama/Llama-2-7b-hf"), ("google/gemma-2-9b-it", "google/gemma-2-9b"),
+])
+def test_instruct_and_chat_variants_use_their_base_architecture(variant, base):
+    assert load_model_config(variant) == load_model_config(base)

@@ -8,9 +8,17 @@ import pytest
 
 from studio.config import Recipe
 from studio.estimate.catalogue import load_shape
-from studio.estimate.model_shape import ModelShape, shape_from_config
-from studio.estimate.vram import (GIB, VramSettings, advise, estimate_vram, largest_batch_that_fits,
-                                  longest_length_that_fits, settings_from_recipe, verdict)
+from studio.estimate.model_shape import shape_from_config
+from studio.estimate.vram import (
+    GIB,
+    VramSettings,
+    advise,
+    estimate_vram,
+    largest_batch_that_fits,
+    longest_length_that_fits,
+    settings_from_recipe,
+    verdict,
+)
 
 # hidden 64, 2 blocks, 4 heads of 16 (MHA), MLP 128, vocab 1000, untied lm_head
 TINY = shape_from_config({"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2,
@@ -159,3 +167,21 @@ def test_settings_from_recipe_and_json_keys():
     keys = {"weights_gib", "lora_gib", "gradients_gib", "optimizer_gib", "activations_gib", "logits_gib",
             "overhead_gib", "total_gib", "effective_batch"}
     assert keys <= set(est.to_dict())
+    recipe.method, recipe.model.dtype, recipe.runtime.precision = "full", "float32", "bf16"
+    assert settings_from_recipe(recipe).master_weights
+
+
+def test_calibration_benchmark_meets_its_target(capsys):
+    """The published peaks in ../shared/data: median error <= 15%, none above 35% (skipped without the file)."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location("vram_calibration", root / "benchmarks" / "vram_calibration.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    csv_path = bench.shared_data() / "vram_calibration.csv"
+    if not csv_path.is_file():
+        pytest.skip(f"no calibration data at {csv_path}")
+    errors = sorted(bench.run(csv_path, as_written=False))
+    assert errors[len(errors) // 2] <= 15 and errors[-1] <= 35
