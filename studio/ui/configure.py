@@ -15,6 +15,7 @@ from studio.estimate.schedule import effective_batch, lr_curve, schedule_summary
 from studio.recipe_fields import FieldSpec, field_specs, recipe_from_values, recipe_values
 from studio.recipe_io import RecipeError, load_recipe, save_recipe
 from studio.ui.plots import lr_schedule_figure
+from studio.ui.vram_view import gpu_choices, gpu_gib, vram_readout
 from studio.workspace import Workspace, safe_name
 
 TITLE = "Configure"
@@ -70,18 +71,19 @@ def readouts(ws: Workspace, recipe: Recipe) -> tuple[str, object]:
     return text, lr_schedule_figure(curve, summary["warmup_steps"])
 
 
-def check(ws: Workspace, specs: list[FieldSpec], values: list) -> tuple[str, str, str, object]:
-    """A verdict (every problem by field), the run commands, the step readouts and the LR curve."""
+def check(ws: Workspace, specs: list[FieldSpec], values: list, gpu: float) -> tuple:
+    """A verdict (every problem by field), the run commands, step readouts, LR curve, memory readout and bar."""
     try:
         recipe = recipe_from_values(specs, values)
     except RecipeError as exc:
         problems = "\n".join(f"- `{e.path}`: {e.message}" for e in exc.errors)
-        return f"**{len(exc.errors)} problem(s)** — fix these fields:\n\n{problems}", "", "", None
+        return f"**{len(exc.errors)} problem(s)** — fix these fields:\n\n{problems}", "", "", None, "", None
     b = recipe.batch
     verdict = (f"**Valid** · method `{recipe.method}` · model `{recipe.model.name_or_path}` · effective batch "
                f"**{effective_batch(recipe)}** ({b.per_device_batch_size} per device × {b.num_gpus} GPU × "
                f"{b.gradient_accumulation_steps} accumulation)")
-    return (verdict, commands(recipe, f"{safe_name(recipe.name, 'recipe')}.yaml"), *readouts(ws, recipe))
+    return (verdict, commands(recipe, f"{safe_name(recipe.name, 'recipe')}.yaml"), *readouts(ws, recipe),
+            *vram_readout(recipe, gpu))
 
 
 def save(recipes_dir: Path, specs: list[FieldSpec], values: list, file_name: str):
@@ -110,6 +112,11 @@ def build(ctx) -> None:
         file_name = gr.Textbox(label="Save as (file name in recipes/)", scale=2)
         save_button = gr.Button("Save recipe", scale=1, elem_id="recipe-save")
     verdict = gr.Markdown(elem_id="recipe-verdict")
+    with gr.Row():
+        gpu = gr.Dropdown(gpu_choices(ctx.device), value=gpu_choices(ctx.device)[0][1] if ctx.device.kind == "cuda"
+                          else "24", label="GPU to fit", scale=1)
+        memory = gr.Markdown(elem_id="recipe-memory")
+    memory_bar = gr.Plot(elem_id="recipe-vram")
     steps = gr.Markdown(elem_id="recipe-steps")
     lr_plot = gr.Plot(elem_id="recipe-lr")
     command = gr.Code(language="shell", label="Run it", interactive=False, elem_id="recipe-command")
@@ -122,14 +129,15 @@ def build(ctx) -> None:
                     with gr.Column(min_width=220):
                         controls.append(control(spec, value))
 
-    def on_change(*values):
-        return check(ctx.workspace, specs, list(values))
+    def on_change(gpu_choice, *values):
+        return check(ctx.workspace, specs, list(values), gpu_gib(gpu_choice, ctx.device))
 
-    gr.on([c.change for c in controls], on_change, controls, [verdict, command, steps, lr_plot])
+    gr.on([gpu.change, *(c.change for c in controls)], on_change, [gpu, *controls],
+          [verdict, command, steps, lr_plot, memory, memory_bar])
     picker.change(lambda name: recipe_values(load_recipe(ctx.recipes_dir / Path(name).name), specs), picker,
                   controls)
     save_button.click(lambda name, *values: save(ctx.recipes_dir, specs, list(values), name),
                       [file_name, *controls], [saved, picker])
     # Show the verdict for the loaded recipe straight away.
-    initial = check(ctx.workspace, specs, recipe_values(start, specs))
-    verdict.value, command.value, steps.value, lr_plot.value = initial
+    initial = check(ctx.workspace, specs, recipe_values(start, specs), gpu_gib(gpu.value, ctx.device))
+    verdict.value, command.value, steps.value, lr_plot.value, memory.value, memory_bar.value = initial

@@ -79,3 +79,21 @@ def lr_schedule_figure(curve: Sequence[float], warmup: int) -> go.Figure:
     fig.update_layout(title="Learning-rate schedule", xaxis_title="optimizer step", yaxis_title="learning rate",
                       height=300, margin=dict(l=50, r=20, t=50, b=40), template="plotly_white")
     return fig
+
+
+VRAM_TERMS = (("weights_gib", "weights"), ("lora_gib", "LoRA"), ("gradients_gib", "gradients"),
+              ("optimizer_gib", "optimizer"), ("activations_gib", "activations"), ("logits_gib", "logits"),
+              ("overhead_gib", "CUDA + allocator"))
+
+
+def vram_bar(terms: dict, gpu_gib: float, title: str) -> go.Figure:
+    """One horizontal stacked bar of the memory terms with the GPU's capacity as a line.
+
+    The terms are drawn as they are; the peak (which counts logits and recompute once, not both) is in the title.
+    """
+    fig = go.Figure([go.Bar(y=["estimate"], x=[terms[key]], name=label, orientation="h",
+                            hovertemplate=f"{label}: %{{x:.2f}} GiB<extra></extra>") for key, label in VRAM_TERMS])
+    fig.add_vline(x=gpu_gib, line_color="#ef4444", line_width=3, annotation_text=f"GPU {gpu_gib:g} GiB")
+    fig.update_layout(barmode="stack", title=title, xaxis_title="GiB", height=230, template="plotly_white",
+                      margin=dict(l=60, r=20, t=50, b=40), legend=dict(orientation="h", y=-0.45))
+    return fig
