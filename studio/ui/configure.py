@@ -11,7 +11,9 @@ import gradio as gr
 from studio.config import Recipe
 from studio.data.ingest import ingest_paths
 from studio.data.versions import dataset_file
+from studio.estimate.budget import token_budget
 from studio.estimate.schedule import effective_batch, lr_curve, schedule_summary
+from studio.models import load_tokenizer
 from studio.recipe_fields import FieldSpec, field_specs, recipe_from_values, recipe_values
 from studio.recipe_io import RecipeError, load_recipe, save_recipe
 from studio.ui.plots import lr_schedule_figure
@@ -71,6 +73,24 @@ def readouts(ws: Workspace, recipe: Recipe) -> tuple[str, object]:
     return text, lr_schedule_figure(curve, summary["warmup_steps"])
 
 
+def budget_markdown(ws: Workspace, specs: list[FieldSpec], values: list) -> str:
+    """Token budget of the recipe's data at its max length, encoded exactly as training will encode it."""
+    try:
+        recipe = recipe_from_values(specs, values)
+        path = dataset_file(ws, recipe.data.dataset)
+        tokenizer = load_tokenizer(recipe.model)
+    except (RecipeError, FileNotFoundError, ValueError, OSError) as exc:
+        raise gr.Error(str(exc)) from None
+    b = token_budget(ingest_paths([path]).records, tokenizer, recipe.data.max_length,
+                     recipe.batch.per_device_batch_size)
+    return (f"**{b['examples']}** examples · {b['total_tokens']:,} tokens ({b['loss_tokens']:,} with loss) · mean "
+            f"{b['mean_tokens']:.0f}, max {b['max_tokens']} · at max length {recipe.data.max_length}: "
+            f"**{b['truncated_share']:.1%}** truncated, **{b['dropped_share']:.1%}** dropped (nothing left to "
+            f"learn) · padding efficiency without packing **{b['efficiency_unpacked']:.0%}** (micro-batch "
+            f"{recipe.batch.per_device_batch_size}), with packing **{b['efficiency_packed']:.0%}** in "
+            f"{b['packed_sequences']} sequences")
+
+
 def check(ws: Workspace, specs: list[FieldSpec], values: list, gpu: float) -> tuple:
     """A verdict (every problem by field), the run commands, step readouts, LR curve, memory readout and bar."""
     try:
@@ -118,6 +138,9 @@ def build(ctx) -> None:
         memory = gr.Markdown(elem_id="recipe-memory")
     memory_bar = gr.Plot(elem_id="recipe-vram")
     steps = gr.Markdown(elem_id="recipe-steps")
+    with gr.Row():
+        budget_button = gr.Button("Compute token budget", scale=1, elem_id="recipe-budget-run")
+        budget = gr.Markdown(elem_id="recipe-budget")
     lr_plot = gr.Plot(elem_id="recipe-lr")
     command = gr.Code(language="shell", label="Run it", interactive=False, elem_id="recipe-command")
     saved = gr.Markdown()
@@ -136,6 +159,7 @@ def build(ctx) -> None:
           [verdict, command, steps, lr_plot, memory, memory_bar])
     picker.change(lambda name: recipe_values(load_recipe(ctx.recipes_dir / Path(name).name), specs), picker,
                   controls)
+    budget_button.click(lambda *values: budget_markdown(ctx.workspace, specs, list(values)), controls, budget)
     save_button.click(lambda name, *values: save(ctx.recipes_dir, specs, list(values), name),
                       [file_name, *controls], [saved, picker])
     # Show the verdict for the loaded recipe straight away.

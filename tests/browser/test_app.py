@@ -44,7 +44,9 @@ def test_app_shows_five_tabs_and_the_device_header(studio_server, page):
     batch.press("Tab")
     expect(verdict).to_contain_text("effective batch 256")
     expect(memory).not_to_have_text(before)  # a bigger micro-batch moves the estimate
-    page.locator("#recipe-memory").scroll_into_view_if_needed()
+    page.locator("#recipe-budget-run").click()
+    expect(page.locator("#recipe-budget")).to_contain_text("396 examples", timeout=30_000)
+    expect(page.locator("#recipe-budget")).to_contain_text("with packing")
     rate = page.locator("#field-optim-learning_rate input")
     rate.fill("-1")
     rate.press("Tab")
