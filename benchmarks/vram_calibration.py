@@ -2,8 +2,8 @@
 
     python benchmarks/vram_calibration.py [--csv PATH] [--as-written]
 
-Reads `vram_calibration.csv` and `model-configs/` from $STUDIO_SHARED_DATA or ../shared/data (relative to the
-repository root). Each row's own settings drive the estimate; the framework named in `source` decides what the
+Reads `vram_calibration.csv` and `model-configs/` from $STUDIO_SHARED_DATA, else ../shared/data (relative to the
+repository root), else the copy shipped in benchmarks/data/. Each row's own settings drive the estimate; the framework named in `source` decides what the
 estimate is compared with and the settings that framework uses and the row does not state (nothing is fitted):
 
 - litgpt: bf16-true, adapters bf16, LoRA dropout 0.05, no k-bit upcast; `max_memory_allocated() / 1e9` (GB).
@@ -34,7 +34,11 @@ from studio.estimate.vram import GIB, VramSettings, estimate_vram
 
 
 def shared_data() -> Path:
-    return Path(os.environ.get("STUDIO_SHARED_DATA") or REPO.parent / "shared" / "data")
+    """The calibration folder: the shared, agreed one when present, else the copy in benchmarks/data."""
+    if os.environ.get("STUDIO_SHARED_DATA"):
+        return Path(os.environ["STUDIO_SHARED_DATA"])
+    shared = REPO.parent / "shared" / "data"
+    return shared if (shared / "vram_calibration.csv").is_file() else REPO / "benchmarks" / "data"
 
 
 def framework_settings(source: str, as_written: bool) -> tuple[dict, str, float]:
