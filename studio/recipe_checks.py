@@ -6,18 +6,17 @@ checked in `studio.recipe_io` from the metadata in `studio.config`.
 
 from __future__ import annotations
 
-import re
 
 from studio.config import Recipe
 from studio.recipe_io import FieldError
+from studio.workspace import NAME_PATTERN
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 TARGET_PRESETS = ("all-linear", "attention")
 
 
 def _names(r: Recipe) -> list[FieldError]:
     out = []
-    if not _NAME.match(r.name):
+    if not NAME_PATTERN.match(r.name):
         out.append(FieldError("name", "use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"))
     if not r.model.name_or_path.strip():
         out.append(FieldError("model.name_or_path", "empty; give a Hub id, a local folder or bundled:demo-model"))

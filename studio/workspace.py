@@ -19,6 +19,8 @@ from typing import TextIO
 
 SUBDIRS = ("datasets", "reports", "runs", "uploads")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+# Names the studio makes folders and files from (runs, recipes, datasets): safe on every file system and shell.
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 def default_root() -> Path:

@@ -16,9 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from studio.workspace import Workspace, atomic_write_jsonl, atomic_write_text
+from studio.workspace import NAME_PATTERN, Workspace, atomic_write_jsonl, atomic_write_text
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _VERSION = re.compile(r"^v(\d+)$")
 
 
@@ -42,7 +41,7 @@ class DatasetVersion:
 
 
 def check_dataset_name(name: str) -> str:
-    if not _NAME.match(name or ""):
+    if not NAME_PATTERN.match(name or ""):
         raise ValueError(f"dataset name {name!r}: use 1-64 letters, digits, '.', '_' or '-', starting with a "
                          f"letter or digit")
     return name
@@ -56,7 +55,7 @@ def list_versions(ws: Workspace, name: str) -> list[DatasetVersion]:
 
 def list_datasets(ws: Workspace) -> list[DatasetVersion]:
     """The newest version of every dataset, by name."""
-    names = sorted(p.name for p in ws.datasets.iterdir() if p.is_dir() and _NAME.match(p.name))
+    names = sorted(p.name for p in ws.datasets.iterdir() if p.is_dir() and NAME_PATTERN.match(p.name))
     return [versions[-1] for name in names if (versions := list_versions(ws, name))]
 
 
@@ -113,7 +112,7 @@ def dataset_file(ws: Workspace, ref: str) -> Path:
 
     if ref.startswith(BUNDLED_PREFIX):
         return resolve_bundled(ref)
-    if "@" in ref or (_NAME.match(ref) and (ws.datasets / ref).is_dir()):
+    if "@" in ref or (NAME_PATTERN.match(ref) and (ws.datasets / ref).is_dir()):
         return resolve_dataset(ws, ref).data_file
     path = Path(ref).expanduser()
     if not path.is_file():

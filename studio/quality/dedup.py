@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from studio.quality.records import record_id, record_label, record_text
 from studio.quality.cancel import CancelCheck, Cancelled
 from studio.quality import dedup_report
 from studio.quality.lsh import candidate_pairs, choose_bands
@@ -134,44 +135,12 @@ class DedupResult:
     report: dict = field(default_factory=dict)
 
 
-def record_text(record: object, field: str = "text") -> str:
-    """The text to compare; raises ValueError saying what is wrong with the record (a bad value in the data, not a
-    programming error, so every kind is the same exception and is collected with the others)."""
-    if not isinstance(record, dict):
-        raise ValueError(f"a {type(record).__name__}, not a record")  # noqa: TRY004 (see the docstring)
-    value = record.get(field)
-    if value is None and field == "text" and isinstance(record.get("messages"), list):
-        value = "\n".join(str(turn.get("content", "")) for turn in record["messages"] if isinstance(turn, dict))
-    if value is None:
-        fields = ", ".join(map(str, record)) or "none"
-        raise ValueError(f"no {field!r} field (fields: {fields}); pick the text field")
-    if not isinstance(value, str):
-        kind = type(value).__name__
-        message = f"field {field!r} holds {kind}, not text; fix the record or pick another field"
-        raise ValueError(message)  # noqa: TRY004 (see the docstring)
-    if not value.strip():
-        raise ValueError(f"field {field!r} is empty; fill it in or remove the record")
-    return value
-
-
-def record_id(record: object, index: int) -> str:
-    """The record's id, or "#n" (its 1-based position) for records without one."""
-    value = record.get("id") if isinstance(record, dict) else None
-    return str(value) if value not in (None, "") else f"#{index + 1}"
-
-
-def record_label(record: object, index: int) -> str:
-    """How a message names a record: its id (and source) or its position."""
-    source = f" ({record['source']})" if isinstance(record, dict) and record.get("source") else ""
-    return f"record {record_id(record, index)!r}{source}"
-
-
 def record_texts(records: Sequence[dict], field: str = "text") -> list[str]:
     """The text of every record, or DedupInputError naming every record that has none."""
     texts, problems = [], []
     for index, record in enumerate(records):
         try:
-            texts.append(record_text(record, field))
+            texts.append(record_text(record, field, join_chat=True))
         except ValueError as exc:
             problems.append(f"{record_label(record, index)}: {exc}")
     if problems:

@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from studio.quality.records import record_id, record_text
 from studio.quality.cancel import CancelCheck, Cancelled
 from studio.config import DEMO_MODEL, ModelConfig
 
@@ -133,7 +134,7 @@ def check_records(records: Sequence[dict], field: str = "text", max_chars: int =
     """(index, id, text) of every scorable record, and an issue for each other one."""
     good, issues = [], []
     for index, record in enumerate(records):
-        rid = _record_id(record, index)
+        rid = record_id(record, index)
         problem = _problem(record, field, max_chars)
         if problem:
             issues.append(ScoreIssue(rid, index, f"record {rid!r}: {problem}"))
@@ -142,21 +143,11 @@ def check_records(records: Sequence[dict], field: str = "text", max_chars: int =
     return good, issues
 
 
-def _record_id(record: object, index: int) -> str:
-    value = record.get("id") if isinstance(record, dict) else None
-    return str(value) if value not in (None, "") else f"#{index + 1}"
-
-
 def _problem(record: object, field: str, max_chars: int) -> str:
-    if not isinstance(record, dict):
-        return f"a {type(record).__name__}, not a record with a {field!r} field"
-    if field not in record:
-        return f"no {field!r} field (fields: {', '.join(map(str, record)) or 'none'}); pick the text field"
-    value = record[field]
-    if not isinstance(value, str):
-        return f"field {field!r} holds {type(value).__name__}, not text; fix the record or pick another field"
-    if not value.strip():
-        return f"field {field!r} is empty; fill it in or remove the record"
+    try:
+        value = record_text(record, field)
+    except ValueError as exc:
+        return str(exc)
     if len(value) > max_chars:
         return (f"field {field!r} holds {len(value):,} characters, over the scoring limit of {max_chars:,}; "
                 f"split it with `python -m studio chunk` first")
