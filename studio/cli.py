@@ -12,7 +12,6 @@ from studio.config import DEMO_MODEL
 # Subcommands whose feature has not been built yet, with the issue that brings it. They exist so that --help shows
 # the whole tool, and they fail loudly instead of pretending to work.
 PLANNED = {
-    "train": ("run a recipe in the training worker", "the Train tab (issue #6)"),
     "eval": ("batch evaluation of base and adapters on a prompt set", "the Compare tab (issue #7)"),
     "merge": ("merge an adapter into its base model", "the Compare tab (issue #7)"),
 }
@@ -135,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
     ppl = sub.add_parser("ppl", help="perplexity per record with a reference model, tails flagged per length bucket")
     ppl_command.configure_parser(ppl)
     ppl.set_defaults(func=ppl_command.run)
+    from studio.train import train_command
+
+    train_command.configure_parser(sub.add_parser("train", help="train a recipe (LoRA, QLoRA or full) in this process; "
+                                                              "events, checkpoints and the adapter go to a run folder"))
     estimate_command.configure_parser(sub.add_parser("estimate", help="training memory (VRAM) estimate from a "
                                                                       "model's config.json and the settings"))
     for name, (what, where) in PLANNED.items():

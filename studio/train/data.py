@@ -1,0 +1,154 @@
+"""The worker's data: a recipe's data set read, encoded as training sees it, split, mixed and (optionally) packed.
+
+Records are read by the same ingestion as the Data tab and encoded by `studio.data.templates.encode_record` (loss on
+assistant tokens for chat, on every token for raw text), so the Data tab's rendered view is what is trained. The
+train/eval split uses `estimate.schedule.train_eval_split`, so the step counts shown in the Configure tab are the
+ones the run logs.
+
+Choices where the issue is silent:
+- an example with nothing left to learn after truncation (no loss token after position 0) is dropped and counted,
+  as the token budget does;
+- the eval set is drawn at random (seeded) before mixing, and general data is mixed into the training part only,
+  so eval loss measures the user's own task;
+- `mix_general_ratio` is the share of general examples in the mixed training set:
+  k = round(ratio / (1 - ratio) × n_train), drawn without replacement while the general set lasts.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from studio.config import Recipe
+from studio.data.templates import encode_record
+from studio.estimate.budget import pack_examples
+from studio.estimate.schedule import train_eval_split
+
+
+class DataError(ValueError):
+    """The data set cannot be trained on; the message names the file and what to do."""
+
+
+@dataclass(frozen=True)
+class Example:
+    id: str
+    input_ids: list[int]
+    labels: list[int]  # -100 where no loss
+    source: str = "task"  # "task" or "general"
+
+    def as_item(self, index: int) -> dict[str, Any]:
+        return {"input_ids": self.input_ids, "labels": self.labels, "index": index}
+
+
+@dataclass
+class TrainData:
+    train: list  # Examples, or lists of Examples (packed rows)
+    eval: list
+    train_examples: list[Example]
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def ids_of(self, indices: list[int]) -> list[str]:
+        """Record ids of the training items at these indices (a packed row names all of its examples)."""
+        out: list[str] = []
+        for i in indices:
+            item = self.train[i]
+            out += [e.id for e in item] if isinstance(item, list) else [item.id]
+        return out
+
+
+def read_records(path: str, fmt: str) -> list[dict]:
+    """Records of a data file; errors in it are reported, and a file with no usable record is refused."""
+    from studio.data.ingest import ingest_paths
+
+    result = ingest_paths([path], format=fmt)
+    errors = [i for i in result.issues if i.severity == "error"]
+    if not result.records:
+        detail = "; ".join(f"{i.file} {i.where}: {i.message}".strip() for i in errors[:3])
+        raise DataError(f"{path}: no usable records{': ' + detail if detail else ''}")
+    return result.records
+
+
+def encode_all(records: list[dict], tokenizer, max_length: int, source: str = "task") -> tuple[list[Example], dict]:
+    """Encoded examples and counts (examples, truncated, dropped)."""
+    examples, truncated, dropped = [], 0, 0
+    for n, record in enumerate(records):
+        ex = encode_record(tokenizer, record, max_length)
+        truncated += ex.truncated
+        if sum(ex.loss_mask[1:]) == 0:  # position 0 has nothing before it to be predicted from
+            dropped += 1
+            continue
+        labels = [t if m else -100 for t, m in zip(ex.input_ids, ex.loss_mask)]
+        examples.append(Example(str(record.get("id", n)), ex.input_ids, labels, source))
+    return examples, {"examples": len(records), "truncated": truncated, "dropped": dropped}
+
+
+def _mix(train: list[Example], general: list[Example], ratio: float, rng: random.Random) -> list[Example]:
+    if ratio <= 0 or not general:
+        return train
+    k = min(len(general), round(ratio / (1 - ratio) * len(train)))
+    mixed = train + rng.sample(general, k)
+    rng.shuffle(mixed)
+    return mixed
+
+
+def build_train_data(recipe: Recipe, tokenizer, data_path: str, general_path: str | None = None) -> TrainData:
+    """Train and eval items for the recipe: Examples, or packed rows (lists of Examples) when data.packing is on."""
+    d = recipe.data
+    examples, counts = encode_all(read_records(data_path, d.format), tokenizer, d.max_length)
+    if not examples:
+        raise DataError(f"{data_path}: every example is empty after truncation to {d.max_length} tokens "
+                        f"(nothing to learn); raise data.max_length or check the loss mask in the Data tab")
+    rng = random.Random(recipe.runtime.seed)
+    order = list(range(len(examples)))
+    rng.shuffle(order)
+    n_train, n_eval = train_eval_split(len(examples), recipe)
+    eval_set = [examples[i] for i in sorted(order[:n_eval])]
+    train = [examples[i] for i in sorted(order[n_eval:])]
+    general: list[Example] = []
+    if general_path and d.mix_general_ratio > 0:
+        general, _ = encode_all(read_records(general_path, "auto"), tokenizer, d.max_length, source="general")
+    train = _mix(train, general, d.mix_general_ratio, rng)
+    info = {**counts, "train": len(train), "eval": len(eval_set), "general": sum(e.source == "general" for e in train),
+            "train_tokens": sum(len(e.input_ids) for e in train)}
+    if d.packing:
+        rows = [[train[i] for i in row] for row in pack_examples([len(e.input_ids) for e in train], d.max_length)]
+        eval_rows = [[eval_set[i] for i in row] for row in pack_examples([len(e.input_ids) for e in eval_set],
+                                                                          d.max_length)]
+        info.update(packed_rows=len(rows))
+        return TrainData(rows, eval_rows, train, info)
+    return TrainData(train, eval_set, train, info)
+
+
+class ItemDataset:
+    """A map-style dataset over TrainData items that remembers each item's index (for the spike alert)."""
+
+    def __init__(self, items: list):
+        self.items = items
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        return {"item": self.items[index], "index": index}
+
+
+def make_collator(pad_id: int, packing: bool, mask_kind: str):
+    """Batch builder for ItemDataset items: padded examples, or packed rows with a block-diagonal mask."""
+    import torch
+
+    from studio.data.packing import pack_collate, pad_collate
+
+    def collate(batch: list[dict[str, Any]]) -> dict[str, Any]:
+        if packing:
+            rows = [[{"input_ids": e.input_ids, "labels": e.labels} for e in b["item"]] for b in batch]
+            out = pack_collate(rows, pad_id, mask_kind)
+            n_real = sum(len(e.input_ids) for b in batch for e in b["item"])
+        else:
+            out = pad_collate([{"input_ids": b["item"].input_ids, "labels": b["item"].labels} for b in batch], pad_id)
+            n_real = sum(len(b["item"].input_ids) for b in batch)
+        out["sample_index"] = torch.tensor([b["index"] for b in batch])
+        out["n_real_tokens"] = torch.tensor(n_real)
+        return out
+
+    return collate
