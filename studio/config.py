@@ -90,7 +90,10 @@ class OptimConfig:
 
     optimizer: Literal["adamw_torch", "adamw_8bit", "paged_adamw_8bit"] = param(
         "adamw_torch", "8-bit variants keep optimizer state in 8 bits (bitsandbytes).")
-    learning_rate: float = param(1e-4, "Peak learning rate.", gt=0.0, le=1.0)
+    # No tight upper limit: a diverging run is caught at run time by the NaN/inf alert, and the limit exists only
+    # to catch a value that cannot be a learning rate at all.
+    learning_rate: float = param(1e-4, "Peak learning rate (LoRA: 5e-5 to 2e-4 is usual, full: ~2e-5).", gt=0.0,
+                                 le=1e4)
     weight_decay: float = param(0.01, "Decoupled weight decay.", ge=0.0, le=1.0)
     max_grad_norm: float = param(1.0, "Clip the gradient norm to this (0 disables clipping).", ge=0.0)
     adam_beta1: float = param(0.9, "AdamW beta1.", ge=0.0, lt=1.0)

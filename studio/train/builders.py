@@ -70,7 +70,9 @@ def training_arguments(recipe: Recipe, output_dir: Path, cuda: bool, has_eval: b
     if recipe.schedule.scheduler == "cosine":
         kwargs["lr_scheduler_kwargs"] = {"min_lr_rate": recipe.schedule.min_lr_ratio}
     if has_eval:
-        kwargs.update(eval_strategy="steps", eval_steps=c.eval_steps, per_device_eval_batch_size=b.per_device_batch_size)
+        # Tracking the best eval loss makes checkpoint rotation keep the best checkpoint as well as the last K.
+        kwargs.update(eval_strategy="steps", eval_steps=c.eval_steps, per_device_eval_batch_size=b.per_device_batch_size,
+                      metric_for_best_model="eval_loss", greater_is_better=False)
     return TrainingArguments(
         output_dir=str(output_dir), seed=recipe.runtime.seed,
         data_seed=recipe.runtime.seed, use_cpu=not cuda, bf16=p == "bf16", fp16=p == "fp16",

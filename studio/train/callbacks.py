@@ -59,7 +59,7 @@ class StudioCallback(TrainerCallback):
         self.trainer.take_throughput()  # the clock starts now, not when the model began loading
 
     def _alert(self, alert: dict, state, control) -> None:
-        self.events.write("alert", step=state.global_step, total=state.max_steps, **alert)
+        self.events.write("alert", **{"step": state.global_step, "total": state.max_steps, **alert})
         say(f"ALERT {alert['alert']}: {alert['message']}")
         if alert["stop"] and self.failed_alert is None:
             self.failed_alert = alert
@@ -71,6 +71,8 @@ class StudioCallback(TrainerCallback):
         if loss is not None:
             for alert in self.watch.step_loss(state.global_step, loss, self.ids_of(indices)):
                 self._alert(alert, state, control)
+        if self.watch.diverging:
+            control.should_save = False  # a checkpoint of a diverging model is not one to resume from
         if self.stop.requested and self.failed_alert is None:
             control.should_save = True
             control.should_training_stop = True
@@ -89,6 +91,8 @@ class StudioCallback(TrainerCallback):
         grad_norm = logs.get("grad_norm")
         for alert in self.watch.grad_norm(state.global_step, grad_norm):
             self._alert(alert, state, control)
+        if self.watch.diverging and not self.stop.requested:
+            control.should_save = False  # the save of this step comes after the log; skip a collapsed model
         tokens_s, samples_s = self.trainer.take_throughput()
         event = self.events.write("train", step=state.global_step, total=state.max_steps, epoch=state.epoch,
                                   loss=logs["loss"], learning_rate=logs.get("learning_rate"), grad_norm=grad_norm,

@@ -90,13 +90,17 @@ def install_stop_handlers(stop: StopRequest) -> None:
     signal.signal(signal.SIGTERM, handle)
 
 
+def _size(gib: float) -> str:
+    return f"{gib:.1f} GiB" if gib >= 0.1 else f"{gib * 1024:.0f} MiB"
+
+
 def oom_advice(recipe) -> list[str]:
     """The VRAM estimator's ranked advice for this recipe (empty when the model's config is unknown offline)."""
     try:
         from studio.estimate.catalogue import load_shape
         from studio.estimate.vram import advise, settings_from_recipe
 
-        return [f"{a.action} (saves ~{a.saving_gib:.1f} GiB)"
+        return [f"{a.action} (saves ~{_size(a.saving_gib)})"
                 for a in advise(load_shape(recipe.model.name_or_path), settings_from_recipe(recipe))[:4]]
     except (ValueError, FileNotFoundError, KeyError, OSError):
         return []
