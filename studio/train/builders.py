@@ -77,8 +77,8 @@ def training_arguments(recipe: Recipe, output_dir: Path, cuda: bool, has_eval: b
         output_dir=str(output_dir), seed=recipe.runtime.seed,
         data_seed=recipe.runtime.seed, use_cpu=not cuda, bf16=p == "bf16", fp16=p == "fp16",
         per_device_train_batch_size=b.per_device_batch_size, gradient_accumulation_steps=b.gradient_accumulation_steps,
-        gradient_checkpointing=b.gradient_checkpointing,
-        gradient_checkpointing_kwargs={"use_reentrant": False} if b.gradient_checkpointing else None,
+        activation_checkpointing=b.gradient_checkpointing,  # transformers 5's name for gradient checkpointing
+        activation_checkpointing_kwargs={"use_reentrant": False} if b.gradient_checkpointing else None,
         num_train_epochs=recipe.duration.epochs, max_steps=recipe.duration.max_steps or -1,
         learning_rate=o.learning_rate, weight_decay=o.weight_decay, max_grad_norm=o.max_grad_norm,
         adam_beta1=o.adam_beta1, adam_beta2=o.adam_beta2, adam_epsilon=o.adam_epsilon, optim=HF_OPTIM[o.optimizer],
