@@ -6,6 +6,8 @@ train/eval split uses `estimate.schedule.train_eval_split`, so the step counts s
 ones the run logs.
 
 Choices where the issue is silent:
+- a raw-text record longer than max_length is cut into consecutive windows, each an example of its own (a chat is
+  truncated instead: its later turns make no sense without the earlier ones);
 - an example with nothing left to learn after truncation (no loss token after position 0) is dropped and counted,
   as the token budget does;
 - the eval set is drawn at random (seeded) before mixing, and general data is mixed into the training part only,
@@ -36,6 +38,7 @@ class Example:
     input_ids: list[int]
     labels: list[int]  # -100 where no loss
     source: str = "task"  # "task" or "general"
+    record: int = 0  # index of the record it came from (windows of one document share it)
 
     def as_item(self, index: int) -> dict[str, Any]:
         return {"input_ids": self.input_ids, "labels": self.labels, "index": index}
@@ -69,18 +72,36 @@ def read_records(path: str, fmt: str) -> list[dict]:
     return result.records
 
 
+def _text_windows(tokenizer, record: dict, rid: str, n: int, max_length: int, source: str) -> list[Example]:
+    """A raw-text record as consecutive windows of max_length tokens (the last may be shorter): continued
+    pre-training must see the whole document, not only its first max_length tokens."""
+    ids = encode_record(tokenizer, record, None).input_ids
+    starts = range(0, len(ids), max_length)
+    windows = [ids[i:i + max_length] for i in starts]
+    return [Example(rid if len(windows) == 1 else f"{rid}#w{k}", w, list(w), source, n)
+            for k, w in enumerate(windows) if len(w) > 1]
+
+
 def encode_all(records: list[dict], tokenizer, max_length: int, source: str = "task") -> tuple[list[Example], dict]:
-    """Encoded examples and counts (examples, truncated, dropped)."""
-    examples, truncated, dropped = [], 0, 0
+    """Encoded examples and counts: examples, truncated (chats cut at max_length), split (raw texts cut into
+    several windows), dropped (nothing left to learn)."""
+    examples, truncated, split, dropped = [], 0, 0, 0
     for n, record in enumerate(records):
+        rid = str(record.get("id", n))
+        if "messages" not in record:
+            windows = _text_windows(tokenizer, record, rid, n, max_length, source)
+            split += len(windows) > 1
+            dropped += not windows
+            examples += windows
+            continue
         ex = encode_record(tokenizer, record, max_length)
         truncated += ex.truncated
         if sum(ex.loss_mask[1:]) == 0:  # position 0 has nothing before it to be predicted from
             dropped += 1
             continue
         labels = [t if m else -100 for t, m in zip(ex.input_ids, ex.loss_mask)]
-        examples.append(Example(str(record.get("id", n)), ex.input_ids, labels, source))
-    return examples, {"examples": len(records), "truncated": truncated, "dropped": dropped}
+        examples.append(Example(rid, ex.input_ids, labels, source, n))
+    return examples, {"examples": len(records), "truncated": truncated, "split": split, "dropped": dropped}
 
 
 def _mix(train: list[Example], general: list[Example], ratio: float, rng: random.Random) -> list[Example]:
@@ -100,16 +121,18 @@ def build_train_data(recipe: Recipe, tokenizer, data_path: str, general_path: st
         raise DataError(f"{data_path}: every example is empty after truncation to {d.max_length} tokens "
                         f"(nothing to learn); raise data.max_length or check the loss mask in the Data tab")
     rng = random.Random(recipe.runtime.seed)
-    order = list(range(len(examples)))
-    rng.shuffle(order)
-    n_train, n_eval = train_eval_split(len(examples), recipe)
-    eval_set = [examples[i] for i in sorted(order[:n_eval])]
-    train = [examples[i] for i in sorted(order[n_eval:])]
+    # Split by record, so the windows of one document never sit on both sides of the eval split.
+    records = sorted({e.record for e in examples})
+    rng.shuffle(records)
+    _, n_eval = train_eval_split(len(records), recipe)
+    held_out = set(records[:n_eval])
+    eval_set = [e for e in examples if e.record in held_out]
+    train = [e for e in examples if e.record not in held_out]
     general: list[Example] = []
     if general_path and d.mix_general_ratio > 0:
         general, _ = encode_all(read_records(general_path, "auto"), tokenizer, d.max_length, source="general")
     train = _mix(train, general, d.mix_general_ratio, rng)
-    info = {**counts, "train": len(train), "eval": len(eval_set), "general": sum(e.source == "general" for e in train),
+    info = {**counts, "sequences": len(examples), "train": len(train), "eval": len(eval_set), "general": sum(e.source == "general" for e in train),
             "train_tokens": sum(len(e.input_ids) for e in train)}
     if d.packing:
         rows = [[train[i] for i in row] for row in pack_examples([len(e.input_ids) for e in train], d.max_length)]

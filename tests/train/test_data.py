@@ -73,3 +73,21 @@ def test_unusable_data_is_refused_with_the_file_named(tokenizer, tmp_path):
         build_train_data(recipe(), tokenizer, str(empty))
     with pytest.raises(DataError, match="max_length"):
         build_train_data(recipe(max_length=16), tokenizer, CHAT)
+
+
+def test_a_long_raw_text_is_trained_whole_in_windows(tokenizer):
+    patents = str(resolve_bundled("bundled:patents"))
+    data = build_train_data(recipe(format="text", max_length=64, eval_split=0.0), tokenizer, patents)
+    first = json.loads(open(patents, encoding="utf-8").readline())
+    windows = [e for e in data.train if e.id.split("#")[0] == first["id"]]
+    full = tokenizer(first["text"])["input_ids"]
+    assert len(windows) > 3 and all(len(e.input_ids) <= 64 for e in windows)
+    assert sum(len(e.input_ids) for e in windows) >= len(full)  # nothing cut away (+ EOS)
+    assert all(e.labels == e.input_ids for e in windows)  # loss on every token
+    assert data.info["split"] > 0 and data.info["truncated"] == 0
+
+
+def test_windows_of_one_document_stay_on_one_side_of_the_eval_split(tokenizer):
+    patents = str(resolve_bundled("bundled:patents"))
+    data = build_train_data(recipe(format="text", max_length=64, eval_split=0.2), tokenizer, patents)
+    assert data.eval and not {e.record for e in data.train} & {e.record for e in data.eval}
