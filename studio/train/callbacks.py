@@ -9,12 +9,13 @@ from __future__ import annotations
 import math
 import resource
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from transformers import TrainerCallback
 
-from studio.train.events import RUNNING, STOPPING, EventLog, write_status
+from studio.train.events import RUNNING, STOPPING, EventLog, read_status, write_status
 from studio.train.watch import Watch
 
 
@@ -51,8 +52,13 @@ class StudioCallback(TrainerCallback):
         self.bad_evals = 0
         self.failed_alert: dict | None = None  # the alert that stopped training, if one did
         self.early_stopped = False
+        self.earlier_seconds = 0.0
+        self.segment_start = time.time()
 
     def on_train_begin(self, args, state, control, **kwargs):
+        # Training time adds up over resumes; the queue and model loading are not counted.
+        self.earlier_seconds = float(read_status(self.run_dir).get("train_seconds") or 0.0)
+        self.segment_start = time.time()
         write_status(self.run_dir, state=RUNNING, total_steps=state.max_steps, step=state.global_step)
         self.events.write("status", state=RUNNING, step=state.global_step, total=state.max_steps)
         say(f"training: step {state.global_step} of {state.max_steps}")
@@ -99,10 +105,15 @@ class StudioCallback(TrainerCallback):
                                   tokens_per_second=tokens_s, samples_per_second=samples_s,
                                   memory_gib=peak_memory_gib(self.cuda))
         write_status(self.run_dir, step=state.global_step, total_steps=state.max_steps, epoch=state.epoch,
-                     memory_gib=event["memory_gib"], tokens_per_second=tokens_s, final_loss=logs["loss"])
+                     memory_gib=event["memory_gib"], tokens_per_second=tokens_s, samples_per_second=samples_s,
+                     final_loss=logs["loss"], train_seconds=self.train_seconds())
         say(f"step {state.global_step}/{state.max_steps} loss {logs['loss']:.4f} lr {logs.get('learning_rate', 0):.3g}"
             f" grad_norm {grad_norm if grad_norm is None else round(grad_norm, 4)} {tokens_s:,.0f} tok/s")
         return control
+
+    def train_seconds(self) -> float:
+        """Seconds of training over all attempts of this run, up to now."""
+        return self.earlier_seconds + time.time() - self.segment_start
 
     def on_evaluate(self, args, state, control, metrics=None, **kwargs):
         loss = (metrics or {}).get("eval_loss")
@@ -131,6 +142,6 @@ class StudioCallback(TrainerCallback):
     def on_save(self, args, state, control, **kwargs):
         path = f"checkpoint-{state.global_step}"
         self.events.write("checkpoint", step=state.global_step, total=state.max_steps, path=path)
-        write_status(self.run_dir, last_checkpoint=path)
+        write_status(self.run_dir, last_checkpoint=path, step=state.global_step, train_seconds=self.train_seconds())
         say(f"saved {path}")
         return control

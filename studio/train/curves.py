@@ -143,8 +143,10 @@ def elapsed_seconds(events: list[dict], live: bool, now: float) -> float:
     segments = _segments(events)
     total = 0.0
     for i, segment in enumerate(segments):
-        end = now if live and i == len(segments) - 1 else segment[-1].get("time", 0)
-        total += max(0.0, end - segment[0].get("time", end))
+        times = [e["time"] for e in segment if e.get("time") is not None]
+        if times:
+            end = now if live and i == len(segments) - 1 else max(times)
+            total += max(0.0, end - times[0])
     return total
 
 

@@ -212,7 +212,9 @@ def _finish(session, folder: Path, events: EventLog, state: str, save: bool) -> 
     extra: dict[str, Any] = {}
     status = read_status(folder)
     if save:
-        status = write_status(folder, state=state, memory_gib=peak_memory_gib(session.cuda))
+        status = write_status(folder, state=state, memory_gib=peak_memory_gib(session.cuda),
+                              step=session.trainer.state.global_step,
+                              train_seconds=session.callback.train_seconds())
         target = save_result(session.trainer, session.tokenizer, session.recipe, folder, session.card(status))
         session.trainer.state.save_to_json(str(folder / "trainer_state.json"))
         extra["output"] = target.name

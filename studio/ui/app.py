@@ -38,9 +38,11 @@ def build_app(ctx: StudioContext) -> gr.Blocks:
     with gr.Blocks(title="Fine-Tune Studio", analytics_enabled=False) as demo:
         gr.Markdown(header_markdown(ctx), elem_id="studio-header")
         with gr.Tabs(elem_id="studio-tabs"):
+            form = None  # the Configure tab's recipe form, which the Train tab launches
             for module in TAB_MODULES:
                 with gr.Tab(module.TITLE, id=module.TITLE.lower()):
-                    module.build(ctx)
+                    built = module.build(ctx, form) if module is train else module.build(ctx)
+                    form = built if module is configure else form
     return demo
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
 
@@ -11,11 +12,12 @@ import gradio as gr
 from studio.config import Recipe
 from studio.data.ingest import ingest_paths
 from studio.data.versions import dataset_file
-from studio.estimate.budget import token_budget
+from studio.estimate.budget import eta_seconds, token_budget
 from studio.estimate.schedule import effective_batch, lr_curve, schedule_summary
 from studio.models import load_tokenizer
 from studio.recipe_fields import FieldSpec, field_specs, recipe_from_values, recipe_values
 from studio.recipe_io import RecipeError, load_recipe, save_recipe
+from studio.train.curves import measured_throughput
 from studio.ui.plots import lr_schedule_figure
 from studio.ui.vram_view import gpu_choices, gpu_gib, vram_readout
 from studio.workspace import Workspace, safe_name
@@ -25,6 +27,14 @@ SECTION_TITLES = {None: "Run", "model": "Model", "data": "Data", "lora": "LoRA",
                   "optim": "Optimisation", "schedule": "Schedule", "batch": "Batching", "duration": "Duration",
                   "checkpoint": "Checkpoints and evaluation", "runtime": "Runtime"}
 OPEN_SECTIONS = {None, "model", "lora", "optim", "batch"}
+
+
+@dataclass(frozen=True)
+class RecipeForm:
+    """The recipe form as other tabs use it: its field table and one control per field, in the same order."""
+
+    specs: list[FieldSpec]
+    controls: list
 
 
 def recipe_choices(recipes_dir: Path) -> list[str]:
@@ -70,7 +80,34 @@ def readouts(ws: Workspace, recipe: Recipe) -> tuple[str, object]:
             f"**{summary['steps_per_epoch']}** steps per epoch · **{summary['total_steps']}** steps in all · "
             f"warmup {summary['warmup_steps']} · ≤ {summary['tokens_per_step_max']:,.0f} tokens per step{packed}")
     curve = lr_curve(summary["total_steps"], recipe)
-    return text, lr_schedule_figure(curve, summary["warmup_steps"])
+    return f"{text}\n\n{eta_markdown(ws, recipe, summary)}", lr_schedule_figure(curve, summary["warmup_steps"])
+
+
+def eta_markdown(ws: Workspace, recipe: Recipe, summary: dict) -> str:
+    """How long the run should take, from the throughput an earlier run of the same model measured here.
+
+    The worker measures real (non-padding) tokens per second, so a step counts the real tokens of its samples:
+    per-sample tokens of the measured run's data when it trained on the same data set, else the max-length
+    bound (which makes the ETA an upper bound).
+    """
+    model = recipe.model.name_or_path
+    measured = measured_throughput(ws.runs, model)
+    if measured is None:
+        return f"ETA unknown until a run of `{model}` has been measured in this workspace."
+    same_data = (measured.tokens_per_sample and measured.dataset == recipe.data.dataset
+                 and not recipe.data.packing)  # packed sequences are near max length: the bound is close
+    per_step = (summary["samples_per_step"] * measured.tokens_per_sample if same_data
+                else summary["tokens_per_step_max"])
+    eta = eta_seconds(summary["total_steps"], per_step, measured.tokens_per_second)
+    bound = "≈" if same_data else "≤ (every sequence counted at max length)"
+    return (f"ETA {bound} **{format_seconds(eta)}** at {measured.tokens_per_second:,.0f} tokens/s, measured by run "
+            f"`{measured.run_id}` of this model")
+
+
+def format_seconds(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    return f"{seconds:.0f} s" if seconds < 90 else (f"{minutes} min" if minutes < 90 else
+                                                     f"{minutes // 60} h {minutes % 60:02d} min")
 
 
 def budget_markdown(ws: Workspace, specs: list[FieldSpec], values: list) -> str:
@@ -122,7 +159,7 @@ def save(recipes_dir: Path, specs: list[FieldSpec], values: list, file_name: str
     return f"Saved `recipes/{target.name}`", gr.update(choices=recipe_choices(recipes_dir), value=target.name)
 
 
-def build(ctx) -> None:
+def build(ctx) -> RecipeForm:
     specs = field_specs()
     choices = recipe_choices(ctx.recipes_dir)
     first = "cpu-demo.yaml" if "cpu-demo.yaml" in choices else None
@@ -165,3 +202,4 @@ def build(ctx) -> None:
     # Show the verdict for the loaded recipe straight away.
     initial = check(ctx.workspace, specs, recipe_values(start, specs), gpu_gib(gpu.value, ctx.device))
     verdict.value, command.value, steps.value, lr_plot.value, memory.value, memory_bar.value = initial
+    return RecipeForm(specs, controls)

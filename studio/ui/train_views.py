@@ -1,0 +1,190 @@
+"""What the Train tab shows, computed from the run folders: runs table, progress, alerts, log, plots. No Gradio.
+
+Each browser session holds one `TrainView` (in a gr.State): the event cursors of the runs it displays and what it
+last sent, so a poll reads only appended event lines and sends only what changed. Nothing per run is kept anywhere
+else, so a page refresh or an app restart finds every run as it is on disk.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from studio.train import runner
+from studio.train.checkpoints import list_checkpoints
+from studio.train.curves import DEFAULT_SMOOTHING, curves, progress
+from studio.train.events import EVENTS_FILE, LIVE_STATES, LOG_FILE, QUEUED, EventCursor, log_tail, read_events
+from studio.ui.train_plots import train_figures
+from studio.workspace import Workspace
+
+RUN_COLUMNS = ["run", "state", "method", "model", "data", "step", "best eval loss", "training time",
+               "peak GiB (measured / est.)", "adapter", "queue"]
+COLUMN_WIDTHS = ["16%", "7%", "5%", "11%", "11%", "7%", "6%", "8%", "9%", "15%", "5%"]
+LATEST = "latest"
+LOG_BYTES, LOG_LINES = 8000, 20
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    s = int(seconds)
+    if s >= 3600:
+        return f"{s // 3600} h {s % 3600 // 60:02d} min"
+    return f"{s // 60} min {s % 60:02d} s" if s >= 60 else f"{s} s"
+
+
+def _gib(value: Any) -> str:
+    return "—" if value is None else f"{float(value):.2f}"
+
+
+def run_row(run: dict, now: float) -> list[str]:
+    """One table row from a run's status (list_runs gives each its id and queue position)."""
+    started, ended = run.get("started"), run.get("ended")
+    live = run.get("state") in LIVE_STATES
+    # The worker adds up training time over resumes; before its first log, the time since this attempt started.
+    took = run.get("train_seconds") or ((now if live or not ended else ended) - started if started else None)
+    total = run.get("total_steps")
+    best = run.get("best_eval_loss")
+    output = f"runs/{run['run_id']}/{run['output']}" if run.get("output") else "—"
+    return [run["run_id"], run.get("state", "?"), run.get("method", ""), run.get("model", ""),
+            run.get("dataset", ""), f"{run.get('step') or 0} / {total}" if total else "—",
+            "—" if best is None else f"{float(best):.4f}", duration(took),
+            f"{_gib(run.get('memory_gib'))} / {_gib(run.get('estimated_peak_gib'))}", output,
+            str(run["queue_position"]) if run.get("queue_position") else ""]
+
+
+def progress_html(status: dict, events: list[dict], now: float) -> str:
+    """State, a progress bar, step / total, elapsed worker time and the ETA from recent steps/s."""
+    if not status:
+        return "<p>No run selected. Launch one above.</p>"
+    state = status.get("state", "?")
+    p = progress(events, status, state in LIVE_STATES, now)
+    parts = [f"<b id='train-state'>{html.escape(state)}</b>", f"step <b id='train-step'>{p.step}</b>"
+             + (f" / {p.total} ({p.fraction:.0%})" if p.total else ""), f"elapsed {duration(p.elapsed_s)}"]
+    if p.eta_s is not None:
+        parts.append(f"ETA {duration(p.eta_s)} at {p.steps_per_second:.2f} steps/s")
+    if state == QUEUED and status.get("queue_position"):
+        parts.append(f"queue position {status['queue_position']}")
+    error = f"<p style='color:#b91c1c'>{html.escape(str(status['error']))}</p>" if status.get("error") else ""
+    return (f"<div>{' · '.join(parts)}</div><progress value='{p.step}' max='{p.total or 1}' "
+            f"style='width:100%;height:14px'></progress>{error}")
+
+
+def _alert_line(event: dict) -> str:
+    line = f"- **step {event.get('step', '—')}** · `{event.get('alert', 'alert')}` · {event.get('message', '')}"
+    ids = event.get("sample_ids") or []
+    if len(ids) > 8:  # the message names the first eight
+        line += f"\n  - all samples: {', '.join(map(str, ids))}"
+    for advice in event.get("advice") or []:
+        line += f"\n  - try: {advice}"
+    return line
+
+
+def alerts_markdown(status: dict, events: list[dict]) -> str:
+    """Every alert of the run, oldest first (NaN/inf, spikes with sample ids, OOM advice, damaged checkpoints)."""
+    lines = [_alert_line(e) for e in events if e.get("kind") == "alert"]
+    if status.get("error") and status.get("state") == "failed":
+        lines.append(f"- **failed** · {status['error']}")
+    return "\n".join(lines) if lines else "No alerts."
+
+
+def last_lines(text: str, n: int = LOG_LINES) -> str:
+    """The last `n` lines; progress bars that redraw with carriage returns count by their final state."""
+    lines = [line.rsplit("\r", 1)[-1] for line in text.splitlines()]
+    return "\n".join(lines[-n:])
+
+
+def checkpoint_choices(folder: Path) -> list[str]:
+    return [LATEST, *(p.name for p in reversed(list_checkpoints(folder)))]
+
+
+@dataclass
+class TrainView:
+    """One browser session's view of the runs: event cursors by run id, and what it last sent."""
+
+    cursors: dict[str, EventCursor] = field(default_factory=dict)
+    sent: dict[str, Any] = field(default_factory=dict)
+
+    def events(self, folder: Path) -> EventCursor:
+        """The run's events, reading only what was appended since the last call (a stat when nothing was)."""
+        cursor = self.cursors.setdefault(folder.name, EventCursor())
+        try:
+            grown = (folder / EVENTS_FILE).stat().st_size != cursor.offset
+        except OSError:
+            grown = False
+        return read_events(folder, cursor) if grown else cursor
+
+    def forget(self, run_ids: list[str]) -> None:
+        """Drop the cursors of runs that no longer exist (deleted)."""
+        self.cursors = {k: c for k, c in self.cursors.items() if k in run_ids}
+
+    def changed(self, key: str, value: Any, force: bool) -> Any:
+        """`value` if it differs from what was last sent under `key` (or `force`), else None (send nothing)."""
+        if not force and key in self.sent and self.sent[key] == value:
+            return None
+        self.sent[key] = value
+        return value
+
+
+@dataclass
+class Refresh:
+    """What a poll sends; None means unchanged (the tab leaves that component alone)."""
+
+    rows: list | None
+    run_ids: list[str] | None
+    selected: str | None
+    progress: str | None
+    alerts: str | None
+    log: str | None
+    figures: tuple | None
+    checkpoints: list[str] | None
+
+
+def start_next_if_idle(ws: Workspace, runs: list[dict]) -> None:
+    """The UI's share of draining the queue (runner docstring): start the next run when nothing is live."""
+    if any(r.get("state") == QUEUED for r in runs) and not any(r.get("state") in LIVE_STATES for r in runs):
+        runner.tick(ws)
+
+
+def _figures(ws: Workspace, view: TrainView, ids: list[str], log_y: bool, force: bool) -> tuple | None:
+    cursors = [(run_id, view.events(ws.runs / run_id)) for run_id in ids]
+    key = (tuple((run_id, c.offset) for run_id, c in cursors), log_y)
+    if view.changed("figures", key, force) is None:
+        return None
+    return train_figures([(run_id, curves(c.events)) for run_id, c in cursors], log_y, DEFAULT_SMOOTHING)
+
+
+def refresh(ws: Workspace, view: TrainView, selected: str | None, overlays: list[str] | None, log_y: bool,
+            force: bool = False) -> Refresh:
+    """Everything the tab shows for `selected` (and overlaid runs), reading status files and new event lines."""
+    now = time.time()
+    runs = runner.list_runs(ws)
+    start_next_if_idle(ws, runs)
+    ids = [r["run_id"] for r in runs]
+    if selected not in ids:
+        selected = ids[0] if ids else None
+    run_ids = view.changed("run_ids", (ids, selected), force)
+    status = next((r for r in runs if r["run_id"] == selected), {})
+    if selected is None:
+        return Refresh(view.changed("rows", [], force), ids if run_ids else None, None,
+                       view.changed("progress", progress_html({}, [], now), force), None, None, None, None)
+    view.forget(ids)
+    folder = ws.runs / selected
+    cursor = view.events(folder)
+    shown = [selected, *(o for o in overlays or [] if o in ids and o != selected)]
+    log_key = (selected, (folder / LOG_FILE).stat().st_size if (folder / LOG_FILE).exists() else 0)
+    checkpoints = view.changed("checkpoints", (selected, *checkpoint_choices(folder)), force)
+    # Progress and alerts change with the events or the status, and the clock moves them only while live.
+    live = status.get("state") in LIVE_STATES
+    detail = view.changed("detail", (selected, cursor.offset, status.get("updated"), live), force) or live
+    return Refresh(rows=view.changed("rows", [run_row(r, now) for r in runs], force),
+                   run_ids=ids if run_ids else None, selected=selected,
+                   progress=view.changed("progress", progress_html(status, cursor.events, now), force) if detail
+                   else None,
+                   alerts=view.changed("alerts", alerts_markdown(status, cursor.events), force) if detail else None,
+                   log=last_lines(log_tail(folder, LOG_BYTES)) if view.changed("log", log_key, force) else None,
+                   figures=_figures(ws, view, shown, log_y, force),
+                   checkpoints=list(checkpoints[1:]) if checkpoints else None)
