@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 import html
 from collections.abc import Sequence
+
+from studio.ui.diff_html import mark_differences
 
 CLUSTERS_SHOWN = 5
 DEDUP_FLAG_COLUMNS = ["remove", "id", "reason", "duplicate_of", "similarity"]
@@ -24,16 +25,6 @@ def dedup_summary_markdown(report: dict) -> str:
             f"{low:.1%}–{high:.1%}, {remaining['sampled']} kept records sampled)")
 
 
-def _marked(base: str, other: str) -> str:
-    """`other` with the characters that differ from `base` highlighted."""
-    matcher = difflib.SequenceMatcher(None, base, other, autojunk=False)
-    parts = []
-    for tag, _, _, j1, j2 in matcher.get_opcodes():
-        piece = html.escape(other[j1:j2])
-        parts.append(piece if tag == "equal" else f"<mark>{piece}</mark>")
-    return "".join(parts) or "<em>(empty)</em>"
-
-
 def clusters_html(clusters: Sequence[dict], limit: int = CLUSTERS_SHOWN, chars: int = 600) -> str:
     """The largest clusters, members side by side, differences from the kept record marked."""
     if not clusters:
@@ -45,7 +36,7 @@ def clusters_html(clusters: Sequence[dict], limit: int = CLUSTERS_SHOWN, chars: 
         columns = []
         for member in members:
             text = member["text"][:chars]
-            body = html.escape(text) if member is kept else _marked(kept["text"][:chars], text)
+            body = html.escape(text) if member is kept else mark_differences(kept["text"][:chars], text)
             label = "kept" if member is kept else f"{member['reason']} · {member['similarity']:.2f}"
             columns.append(f"<div style='flex:1;min-width:0;border:1px solid #e5e7eb;padding:6px;white-space:pre-wrap;"
                            f"font-size:0.85em'><b>{html.escape(member['id'])}</b> ({label})<br>{body}</div>")
