@@ -156,7 +156,19 @@ def save(recipes_dir: Path, specs: list[FieldSpec], values: list, file_name: str
         raise gr.Error(str(exc)) from None
     recipe.name = stem
     save_recipe(recipe, target, header=f"python -m studio train recipes/{target.name}")
-    return f"Saved `recipes/{target.name}`", gr.update(choices=recipe_choices(recipes_dir), value=target.name)
+    return (f"Saved `recipes/{target.name}`", gr.update(choices=recipe_choices(recipes_dir), value=target.name),
+            gr.update(value=str(target), visible=True))
+
+
+def load_uploaded(specs: list[FieldSpec], path: str | None) -> list:
+    """Form values from an uploaded recipe YAML; every problem is named by field and line, nothing changes."""
+    if not path:
+        raise gr.Error("No file received.")
+    try:
+        recipe = load_recipe(path)
+    except RecipeError as exc:
+        raise gr.Error(f"{Path(path).name}: {exc}") from None
+    return recipe_values(recipe, specs)
 
 
 def build(ctx) -> RecipeForm:
@@ -168,6 +180,8 @@ def build(ctx) -> RecipeForm:
         picker = gr.Dropdown(choices, value=first, label="Load a recipe from recipes/", scale=3)
         file_name = gr.Textbox(label="Save as (file name in recipes/)", scale=2)
         save_button = gr.Button("Save recipe", scale=1, elem_id="recipe-save")
+        upload = gr.UploadButton("Load a YAML file", file_types=[".yaml", ".yml"], scale=1, elem_id="recipe-upload")
+        download = gr.DownloadButton("Download the saved YAML", visible=False, scale=1, elem_id="recipe-download")
     verdict = gr.Markdown(elem_id="recipe-verdict")
     with gr.Row():
         gpu = gr.Dropdown(gpu_choices(ctx.device), value=gpu_choices(ctx.device)[0][1] if ctx.device.kind == "cuda"
@@ -198,7 +212,8 @@ def build(ctx) -> RecipeForm:
                   controls)
     budget_button.click(lambda *values: budget_markdown(ctx.workspace, specs, list(values)), controls, budget)
     save_button.click(lambda name, *values: save(ctx.recipes_dir, specs, list(values), name),
-                      [file_name, *controls], [saved, picker])
+                      [file_name, *controls], [saved, picker, download])
+    upload.upload(lambda path: load_uploaded(specs, path), upload, controls)
     # Show the verdict for the loaded recipe straight away.
     initial = check(ctx.workspace, specs, recipe_values(start, specs), gpu_gib(gpu.value, ctx.device))
     verdict.value, command.value, steps.value, lr_plot.value, memory.value, memory_bar.value = initial

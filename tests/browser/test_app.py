@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, ROOT
 
 pytestmark = pytest.mark.browser
 
@@ -57,6 +57,24 @@ def test_app_shows_five_tabs_and_the_device_header(studio_server, page):
     expect(page.locator("#recipe-command")).to_contain_text("python -m studio train recipes/cpu-demo.yaml")
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    # Upload and download of recipe files.
+    upload = ARTIFACTS / "uploaded-recipe.yaml"
+    upload.write_text("name: uploaded\nbatch:\n  per_device_batch_size: 3\n", encoding="utf-8")
+    with page.expect_file_chooser() as chooser:
+        page.locator("#recipe-upload").click()
+    chooser.value.set_files(str(upload))
+    expect(verdict).to_contain_text("effective batch 12", timeout=20_000)  # 3 per device × 4 accumulation
+    page.get_by_label("Save as (file name in recipes/)").fill("browser-test-recipe")
+    page.locator("#recipe-save").click()
+    saved = ROOT / "recipes" / "browser-test-recipe.yaml"
+    try:
+        expect(page.locator("#recipe-download")).to_be_visible(timeout=20_000)
+        with page.expect_download() as download:
+            page.locator("#recipe-download").click()
+        assert "per_device_batch_size: 3" in open(download.value.path(), encoding="utf-8").read()
+    finally:
+        saved.unlink(missing_ok=True)
+
     shot = ARTIFACTS / "studio-configure.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
