@@ -5,17 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Callable, Sequence
+from typing import Sequence
 
 from studio.config import DEMO_MODEL
-
-# Subcommands whose feature has not been built yet, with the issue that brings it. They exist so that --help shows
-# the whole tool, and they fail loudly instead of pretending to work.
-PLANNED = {
-    "eval": ("batch evaluation of base and adapters on a prompt set", "the Compare tab (issue #7)"),
-    "merge": ("merge an adapter into its base model", "the Compare tab (issue #7)"),
-}
-
 
 def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine "
@@ -94,15 +86,6 @@ def run_chunk(args: argparse.Namespace) -> int:
     return 0
 
 
-def _not_built(name: str) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        what, where = PLANNED[name]
-        print(f"studio {name}: not built yet; {what} arrives with {where}.", file=sys.stderr)
-        return 3
-
-    return run
-
-
 def build_parser() -> argparse.ArgumentParser:
     from studio.data.chunking import ChunkSettings  # pure and light: no tokenizer or torch at import
 
@@ -140,11 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
                                                               "events, checkpoints and the adapter go to a run folder"))
     estimate_command.configure_parser(sub.add_parser("estimate", help="training memory (VRAM) estimate from a "
                                                                       "model's config.json and the settings"))
-    for name, (what, where) in PLANNED.items():
-        planned = sub.add_parser(name, help=f"{what} (not built yet)", description=f"Not built yet: arrives "
-                                                                                    f"with {where}.")
-        planned.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-        planned.set_defaults(func=_not_built(name))
+    from studio.evaluate import eval_command, merge
+
+    eval_command.configure_parser(sub.add_parser("eval", help="the base model and adapters on a prompt set: JSON "
+                                                              "validity, schema, exact match, ROUGE-L, perplexity"))
+    merge.configure_parser(sub.add_parser("merge", help="merge a LoRA adapter into its base model (a standalone "
+                                                        "model folder)"))
     return parser
 
 

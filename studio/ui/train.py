@@ -36,6 +36,7 @@ def launch_recipe(ws: Workspace, recipe_of) -> tuple[str, object]:
             gr.skip()
     except (FileNotFoundError, ValueError, OSError) as exc:
         return f"**Not launched:** `data.dataset`: {exc}", gr.skip()
+    freed = free_gpu_for(recipe)
     try:
         folder = runner.launch(ws, recipe)
     except runner.RunError as exc:
@@ -43,7 +44,22 @@ def launch_recipe(ws: Workspace, recipe_of) -> tuple[str, object]:
     where = (f"queued at position {len(runner.read_queue(ws))} (one run trains at a time)"
              if read_status(folder).get("state") == "queued" else "started")
     ids = [r["run_id"] for r in runner.list_runs(ws)]
-    return f"Launched **{folder.name}**: {where}.", gr.update(choices=ids, value=folder.name)
+    return f"Launched **{folder.name}**: {where}.{freed}", gr.update(choices=ids, value=folder.name)
+
+
+def free_gpu_for(recipe) -> str:
+    """Unload the Compare tab's chat models when the run will use the GPU; what was unloaded, for the message."""
+    if recipe.runtime.device == "cpu":
+        return ""
+    import torch
+
+    if not torch.cuda.is_available():
+        return ""
+    from studio.chat import registry
+
+    released = registry.release_all()
+    return (" Unloaded the chat model(s) of the Compare tab to free GPU memory for training: "
+            + "; ".join(released) + ". They load again when you next use Compare.") if released else ""
 
 
 def recipe_file(recipes_dir: Path, name: str | None):

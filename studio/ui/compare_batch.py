@@ -1,0 +1,194 @@
+"""Compare tab: batch evaluation on a prompt set, the checkpoint timeline of a run, and export of adapters.
+
+The work is `studio.evaluate` (metrics, the batch loop, merging); this module only lays it out. Results are written
+under WORKSPACE/reports/eval/ so a figure shown here can be reopened and reproduced with `python -m studio eval`.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import time
+from pathlib import Path
+
+import gradio as gr
+
+from studio.assets import resolve_bundled
+from studio.chat.sources import find_adapter, list_adapters
+from studio.evaluate import batch
+from studio.evaluate.prompts import read_prompts
+from studio.ui.compare_chat import StopFlag, new_stop_flag, settings_from
+from studio.ui.compare_engine import BASE, EngineHolder
+from studio.workspace import atomic_write_text, safe_name
+
+BUNDLED_PROMPTS = "bundled:intent_eval"
+SUMMARY_HEADERS = ["model", "prompts", "JSON valid", "schema valid", "exact match", "ROUGE-L", "ref. perplexity",
+                   "output tokens", "latency s"]
+TIMELINE_PROMPTS = 3
+
+
+def _pct(value) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _num(value, digits: int = 3) -> str:
+    return "—" if value is None else f"{value:.{digits}g}"
+
+
+def summary_rows(results: dict) -> list[list]:
+    return [[name, m["n"], _pct(m["json_valid_rate"]), _pct(m["schema_valid_rate"]), _pct(m["exact_match"]),
+             _num(m["rouge_l"]), _num(m["perplexity"]), _num(m["mean_output_tokens"]), _num(m["mean_latency_s"])]
+            for name, m in results["models"].items()]
+
+
+def example_rows(results: dict, model: str | None, metric: str) -> tuple[list[str], list[list]]:
+    """Per-prompt rows: biggest wins of `model` over base first (when both ran), else in prompt order."""
+    names = list(results["models"])
+    if model and model != BASE and BASE in names and model in names:
+        ranked = batch.rank_examples(results, model, BASE, metric)
+        headers = ["id", "prompt", f"Δ {metric}", f"{model}", BASE]
+        return headers, [[r["id"], r["prompt"], f"{r['delta']:+.3f}", r["output"], r["against_output"]]
+                         for r in ranked]
+    headers = ["id", "prompt", "reference", *names]
+    return headers, [[e["id"], e["prompt"], e["reference"] or "", *(e["outputs"][n]["text"] for n in names)]
+                     for e in results["examples"]]
+
+
+def prompt_file(choice: str, upload: str | None) -> Path:
+    return Path(upload) if upload else resolve_bundled(choice)
+
+
+def run_batch(holder: EngineHolder, flag: StopFlag, choice: str, upload: str | None, models: list[str], max_new,
+              progress=gr.Progress()):
+    if not models:
+        raise gr.Error("Tick at least one model.")
+    prompts = read_prompts(prompt_file(choice, upload))
+    if not prompts.prompts:
+        problems = "; ".join(f"{i.file} {i.where}: {i.message}" for i in prompts.issues[:3])
+        raise gr.Error(f"No usable prompt in the file. {problems}")
+    try:
+        engine = holder.engine([m for m in models if m != BASE])
+    except (FileNotFoundError, ValueError) as exc:
+        raise gr.Error(str(exc)) from None
+    flag.event.clear()
+    results = batch.evaluate(engine, models, prompts.prompts, settings_from("", max_new, 0.0, 1.0, 0),
+                             progress=lambda f, m: progress(f, desc=m), stop=flag.event)
+    folder = holder.ws.reports / "eval" / time.strftime("%Y%m%d-%H%M%S")
+    batch.write_results(folder / "results.json", results)
+    atomic_write_text(folder / "summary.csv", batch.summary_csv(results))
+    atomic_write_text(folder / "examples.csv", batch.examples_csv(results))
+    skipped = f" · {len(prompts.issues)} line(s) of the file skipped" if prompts.issues else ""
+    headline = (f"{results['n_evaluated']}/{results['n_prompts']} prompts in {results['seconds']:.0f} s"
+                f"{'' if results['complete'] else ' (stopped early)'}{skipped} · saved in `{folder}`")
+    headers, rows = example_rows(results, next((m for m in models if m != BASE), None), "rouge_l")
+    return (results, headline, summary_rows(results), gr.update(value=rows, headers=headers),
+            gr.update(value=str(folder / "results.json"), visible=True),
+            gr.update(value=str(folder / "examples.csv"), visible=True))
+
+
+def timeline(holder: EngineHolder, run_id: str, prompts_text: str, max_new, progress=gr.Progress()):
+    """The same prompts answered by base and every saved checkpoint of a run (and its final adapter), as a grid."""
+    sources = [s for s in list_adapters(holder.ws) if s.run_id == run_id]
+    if not sources:
+        raise gr.Error(f"{run_id or 'That run'} has no saved adapter or checkpoint yet.")
+    ordered = sorted(sources, key=lambda s: (s.step is None, s.step or 0))
+    names = [BASE] + [s.name for s in ordered]
+    prompts = [line.strip() for line in prompts_text.splitlines() if line.strip()]
+    if not prompts:
+        raise gr.Error("Give one prompt per line.")
+    engine = holder.engine(names[1:])
+    settings = settings_from("", max_new, 0.0, 1.0, 0)
+    rows = []
+    for i, prompt in enumerate(prompts):
+        row = [prompt]
+        for j, name in enumerate(names):
+            progress((i * len(names) + j) / (len(prompts) * len(names)), desc=f"{name}: prompt {i + 1}")
+            row.append(engine.generate(name, [{"role": "user", "content": prompt}], settings))
+        rows.append(row)
+    headers = ["prompt", BASE] + [f"step {s.step}" if s.step is not None else "final" for s in ordered]
+    return gr.update(value=rows, headers=headers)
+
+
+def merge(holder: EngineHolder, name: str, progress=gr.Progress()) -> str:
+    from studio.evaluate.merge import MergeError, merge_adapter
+
+    source = find_adapter(holder.ws, name)
+    out = holder.ws.root / "exports" / f"{safe_name(name.replace('@', '-'))}-merged"
+    progress(0.1, desc="loading the base and the adapter")
+    try:
+        merge_adapter(holder.model, source.path, out)
+    except (MergeError, FileNotFoundError, ValueError) as exc:
+        raise gr.Error(str(exc)) from None
+    return f"Merged **{name}** into the base: a standard model folder at `{out}` (load it with from_pretrained)."
+
+
+def zip_adapter(holder: EngineHolder, name: str):
+    source = find_adapter(holder.ws, name)
+    target = holder.ws.root / "exports" / safe_name(name.replace("@", "-"))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    archive = shutil.make_archive(str(target), "zip", root_dir=source.path)
+    return gr.update(value=archive, visible=True)
+
+
+def run_ids(holder: EngineHolder) -> list[str]:
+    return sorted({s.run_id for s in list_adapters(holder.ws)}, reverse=True)
+
+
+def build(holder: EngineHolder) -> None:
+    choices = holder.choices()
+    refreshes = []
+    with gr.Tab("Batch evaluation"):
+        with gr.Row():
+            prompt_choice = gr.Dropdown([BUNDLED_PROMPTS], value=BUNDLED_PROMPTS, label="Prompt set", scale=2)
+            upload = gr.File(label="…or a JSONL prompt set (prompt or messages, reference, json_schema)",
+                             file_types=[".jsonl"], type="filepath", scale=2)
+        with gr.Row():
+            models = gr.CheckboxGroup(choices, value=choices[:2], label="Models", scale=3, elem_id="eval-models")
+            max_new = gr.Number(64, label="Max new tokens", precision=0, minimum=1, maximum=4096, scale=1)
+        with gr.Row():
+            go = gr.Button("Evaluate", variant="primary", elem_id="eval-run")
+            stop = gr.Button("Stop after the current prompt", elem_id="eval-stop")
+            refreshes.append(gr.Button("Refresh adapters"))
+        headline = gr.Markdown(elem_id="eval-headline")
+        summary = gr.Dataframe(headers=SUMMARY_HEADERS, interactive=False, elem_id="eval-summary")
+        examples = gr.Dataframe(interactive=False, wrap=True, max_height=420, elem_id="eval-examples",
+                                label="Per prompt (biggest wins of the first adapter over base first)")
+        with gr.Row():
+            results_file = gr.DownloadButton("Results (JSON)", visible=False)
+            examples_file = gr.DownloadButton("Per prompt (CSV)", visible=False)
+        results = gr.State()
+        flag = gr.State(new_stop_flag)
+        go.click(functools.partial(run_batch, holder), [flag, prompt_choice, upload, models, max_new],
+                 [results, headline, summary, examples, results_file, examples_file])
+        stop.click(lambda f: f.event.set(), flag, None)
+    with gr.Tab("Checkpoint timeline"):
+        runs = run_ids(holder)
+        with gr.Row():
+            run = gr.Dropdown(runs, value=runs[0] if runs else None, label="Run", elem_id="timeline-run", scale=3)
+            refreshes.append(gr.Button("Refresh runs", scale=1))
+        prompts = gr.Textbox(_default_prompts(), lines=TIMELINE_PROMPTS, label="Prompts (one per line)")
+        t_max = gr.Number(48, label="Max new tokens", precision=0, minimum=1, maximum=1024)
+        t_go = gr.Button("Answer at every checkpoint", variant="primary", elem_id="timeline-run-button")
+        grid = gr.Dataframe(interactive=False, wrap=True, elem_id="timeline-grid")
+        t_go.click(functools.partial(timeline, holder), [run, prompts, t_max], grid)
+    with gr.Tab("Export"):
+        adapters = [c for c in choices if c != BASE]
+        pick = gr.Dropdown(adapters, value=adapters[0] if adapters else None, label="Adapter", elem_id="export-pick")
+        with gr.Row():
+            merge_button = gr.Button("Merge into the base and save a model folder", elem_id="export-merge")
+            zip_button = gr.Button("Zip the adapter", elem_id="export-zip")
+            zip_file = gr.DownloadButton("Download the zip", visible=False, elem_id="export-download")
+            refreshes.append(gr.Button("Refresh adapters"))
+        merged = gr.Markdown(elem_id="export-message")
+        merge_button.click(functools.partial(merge, holder), pick, merged)
+        zip_button.click(functools.partial(zip_adapter, holder), pick, zip_file)
+    for refresh in refreshes:
+        refresh.click(lambda: (gr.update(choices=holder.choices()), gr.update(choices=run_ids(holder)),
+                               gr.update(choices=[c for c in holder.choices() if c != BASE])), None,
+                      [models, run, pick])
+
+
+def _default_prompts() -> str:
+    prompts = read_prompts(resolve_bundled(BUNDLED_PROMPTS)).prompts[:TIMELINE_PROMPTS]
+    return "\n".join(p.text for p in prompts)
+
