@@ -1,0 +1,87 @@
+"""The Compare tab's work paths in-process, on the tiny model and adapters laid out as runs in a workspace."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import pytest
+
+from studio.chat.sources import find_adapter, list_adapters
+from studio.train.events import write_status
+from studio.ui import compare_batch, compare_chat
+from studio.ui.compare_engine import EngineHolder
+from studio.workspace import Workspace
+from tests.chat.conftest import make_adapter
+
+
+def no_progress(*args, **kwargs) -> None:
+    return None
+
+
+@pytest.fixture(scope="module")
+def holder(tiny_model_dir, tmp_path_factory):
+    """A workspace with one run of the tiny model: a final adapter and two checkpoints."""
+    ws = Workspace.open(tmp_path_factory.mktemp("ws"))
+    run = ws.runs / "20260101-000000-tiny"
+    for folder, seed in ((run / "adapter", 1), (run / "checkpoints" / "checkpoint-5", 2),
+                         (run / "checkpoints" / "checkpoint-10", 3)):
+        make_adapter(tiny_model_dir, folder, ["q_proj", "v_proj"], seed=seed)
+    write_status(run, model=str(tiny_model_dir), state="finished")
+    return EngineHolder(ws, str(tiny_model_dir))
+
+
+def test_runs_adapters_and_checkpoints_are_offered_by_name(holder):
+    names = [s.name for s in list_adapters(holder.ws)]
+    assert names == ["20260101-000000-tiny", "20260101-000000-tiny@checkpoint-10",
+                     "20260101-000000-tiny@checkpoint-5"]
+    assert holder.choices() == ["base", *names]
+    assert find_adapter(holder.ws, names[2]).step == 5
+    with pytest.raises(FileNotFoundError, match="no adapter named"):
+        find_adapter(holder.ws, "nope")
+
+
+def test_side_by_side_streams_every_pane_and_marks_differences(holder):
+    flag = compare_chat.new_stop_flag()
+    run = "20260101-000000-tiny"
+    updates = list(compare_chat.send(holder, flag, "hello there", "", 12, 0.0, 1.0, 0, 2, "base", run, None, None,
+                                     [], [], [], []))
+    last = updates[-1]
+    chats, stats, diffs = last[:4], last[4:8], last[8:]
+    answers = [chats[i][-1]["content"] for i in (0, 1)]
+    assert chats[0][-2] == {"role": "user", "content": "hello there"} and answers[1]
+    assert answers[0] != answers[1]  # the adapter changes the answer
+    assert "tok/s" in stats[1] and "<mark>" in diffs[1]
+    assert len(updates) > 3  # streamed, not one final update
+    # A second turn keeps each pane's own history.
+    again = list(compare_chat.send(holder, flag, "and again", "", 4, 0.0, 1.0, 0, 2, "base", run, None, None,
+                                   chats[0], chats[1], [], []))[-1]
+    assert len(again[0]) == 4 and again[0][0]["content"] == "hello there"
+
+
+def test_batch_evaluation_writes_results_and_ranks_examples(holder, tmp_path):
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text("".join(json.dumps({"prompt": p, "reference": '{"a": 1}'}) + "\n" for p in ("hi", "yo")),
+                       encoding="utf-8")
+    flag = compare_chat.new_stop_flag()
+    results, headline, summary, examples, results_file, _ = compare_batch.run_batch(
+        holder, flag, "", str(prompts), ["base", "20260101-000000-tiny"], 6, progress=no_progress)
+    assert results["n_evaluated"] == 2 and "2/2 prompts" in headline
+    assert [row[0] for row in summary] == ["base", "20260101-000000-tiny"]
+    assert examples["headers"][2] == "Δ rouge_l" and len(examples["value"]) == 2
+    saved = json.loads(open(results_file["value"], encoding="utf-8").read())
+    assert set(saved["models"]) == {"base", "20260101-000000-tiny"}
+
+
+def test_checkpoint_timeline_answers_at_every_checkpoint(holder):
+    grid = compare_batch.timeline(holder, "20260101-000000-tiny", "hi\nhow are you", 4, progress=no_progress)
+    assert grid["headers"] == ["prompt", "base", "step 5", "step 10", "final"]
+    assert len(grid["value"]) == 2 and all(len(row) == 5 for row in grid["value"])
+
+
+def test_export_zips_and_merges_an_adapter(holder):
+    archive = compare_batch.zip_adapter(holder, "20260101-000000-tiny")["value"]
+    assert "adapter_config.json" in zipfile.ZipFile(archive).namelist()
+    message = compare_batch.merge(holder, "20260101-000000-tiny@checkpoint-5", progress=no_progress)
+    merged = holder.ws.root / "exports" / "20260101-000000-tiny-checkpoint-5-merged"
+    assert str(merged) in message and (merged / "config.json").is_file()
