@@ -93,7 +93,7 @@ def build(holder: EngineHolder) -> None:
         first = gr.Dropdown(choices, value=choices[0] if choices else None, label="Model 1", elem_id="ab-first")
         second = gr.Dropdown(choices, value=choices[1] if len(choices) > 1 else None, label="Model 2",
                              elem_id="ab-second")
-        max_new = gr.Number(128, label="Max new tokens", precision=0, minimum=1, maximum=4096)
+        max_new = gr.Number(128, label="Max new tokens", precision=0, minimum=1, maximum=4096, elem_id="ab-max-new")
         refresh = gr.Button("Refresh adapter list")
     system = gr.Textbox(label="System prompt (optional, the same for both)", elem_id="ab-system")
     prompt = gr.Textbox(label="Prompt", lines=2, elem_id="ab-prompt")

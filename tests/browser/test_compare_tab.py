@@ -48,6 +48,7 @@ def test_base_and_adapter_side_by_side_then_a_blind_vote(studio_server, page, tm
         choose(page, f"#cmp-model-{pane}", model)
     page.get_by_text("System prompt and sampling", exact=False).click()
     page.get_by_label("System prompt", exact=True).fill(SYSTEM)
+    page.get_by_label("Max new tokens").first.fill("48")  # the base rambles until the limit: keep it short
     page.locator("#cmp-prompt textarea").fill(prompt)
     page.locator("#cmp-send").click()
     expect(page.locator("#cmp-stats-1")).to_contain_text("tok/s", timeout=180_000)
@@ -64,6 +65,7 @@ def test_base_and_adapter_side_by_side_then_a_blind_vote(studio_server, page, tm
     for picker_id, model in (("#ab-first", "base"), ("#ab-second", run_id)):
         choose(page, picker_id, model)
     page.locator("#ab-system textarea, #ab-system input").first.fill(SYSTEM)
+    page.locator("#ab-max-new input").fill("48")
     page.locator("#ab-prompt textarea").fill(prompt)
     page.locator("#ab-generate").click()
     expect(page.locator("#ab-message")).to_contain_text("Vote", timeout=180_000)
