@@ -24,6 +24,7 @@ RUN_COLUMNS = ["run", "state", "method", "model", "data", "step", "best eval los
                "peak GiB (measured / est.)", "adapter", "queue"]
 COLUMN_WIDTHS = ["16%", "7%", "5%", "11%", "11%", "7%", "6%", "8%", "9%", "15%", "5%"]
 LATEST = "latest"
+FIGURES_EVERY_S = 6.0  # plots of a live run are rebuilt at most this often; the table and progress every poll
 LOG_BYTES, LOG_LINES = 8000, 20
 
 
@@ -107,6 +108,7 @@ class TrainView:
 
     cursors: dict[str, EventCursor] = field(default_factory=dict)
     sent: dict[str, Any] = field(default_factory=dict)
+    figures_at: float = -1e9  # time.monotonic() of the last figures sent
 
     def events(self, folder: Path) -> EventCursor:
         """The run's events, reading only what was appended since the last call (a stat when nothing was)."""
@@ -150,10 +152,17 @@ def start_next_if_idle(ws: Workspace, runs: list[dict]) -> None:
 
 
 def _figures(ws: Workspace, view: TrainView, ids: list[str], log_y: bool, force: bool) -> tuple | None:
+    """The four figures when their data changed; while events keep arriving, at most every FIGURES_EVERY_S, since
+    building them is most of a poll's cost and the poll shares the CPU with the run it shows."""
     cursors = [(run_id, view.events(ws.runs / run_id)) for run_id in ids]
     key = (tuple((run_id, c.offset) for run_id, c in cursors), log_y)
+    last = view.sent.get("figures")
+    same_plots = last is not None and last[1] == log_y and [r for r, _ in last[0]] == list(ids)
+    if not force and same_plots and time.monotonic() - view.figures_at < FIGURES_EVERY_S:
+        return None  # new points wait for the next rebuild; a new selection or scale is drawn at once
     if view.changed("figures", key, force) is None:
         return None
+    view.figures_at = time.monotonic()
     return train_figures([(run_id, curves(c.events)) for run_id, c in cursors], log_y, DEFAULT_SMOOTHING)
 
 

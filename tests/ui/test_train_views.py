@@ -78,8 +78,12 @@ def test_refresh_reads_only_what_changed(ws):
     assert (again.rows, again.run_ids, again.figures, again.log, again.progress, again.checkpoints) == (None,) * 6
     log.write("train", step=2, total=10, loss=1.5)
     (ws.runs / first.selected / "checkpoints" / "checkpoint-2").mkdir(parents=True)
+    soon = views.refresh(ws, view, first.selected, [], False)
+    assert soon.figures is None  # new points are drawn at most every FIGURES_EVERY_S, the rest at once
+    assert soon.checkpoints == [views.LATEST, "checkpoint-2"]
+    view.figures_at -= views.FIGURES_EVERY_S
     grown = views.refresh(ws, view, first.selected, [], False)
-    assert list(grown.figures[0].data[0].x) == [1, 2] and grown.checkpoints == [views.LATEST, "checkpoint-2"]
+    assert list(grown.figures[0].data[0].x) == [1, 2]
     assert view.cursors[first.selected].offset == (ws.runs / first.selected / "events.jsonl").stat().st_size
     forced = views.refresh(ws, view, first.selected, [], False, force=True)
     assert forced.rows is not None and forced.figures is not None and forced.run_ids is not None
