@@ -32,6 +32,7 @@ from pathlib import Path
 
 from studio.chat.engine import GenerationSettings  # light: torch is imported only when a model is loaded
 from studio.config import DEMO_MODEL
+from studio.progress import StderrProgress
 
 _LISTED = 20  # problems printed before "... and N more"
 
@@ -112,22 +113,6 @@ def _read(path: str):
     return prompt_set.prompts
 
 
-class _Progress:
-    """Progress on stderr: one rewritten line on a terminal, else a line every 10% (logs stay short)."""
-
-    def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
-        self.next_step = 0.0
-
-    def __call__(self, fraction: float, message: str) -> None:
-        if self.tty:
-            print(f"\r{fraction:6.1%}  {message}\033[K", end="\n" if fraction >= 1 else "", file=sys.stderr,
-                  flush=True)
-        elif fraction >= self.next_step or fraction >= 1:
-            print(f"{fraction:6.1%}  {message}", file=sys.stderr, flush=True)
-            self.next_step = fraction + 0.1
-
-
 @contextmanager
 def stop_on_signals(stop: threading.Event) -> Iterator[None]:
     """Inside the block, a first SIGINT/SIGTERM sets `stop` (finish the answer in flight, write what is done) and a
@@ -177,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     try:
         with stop_on_signals(stop):
-            results = evaluate(engine, engine.names, prompts, settings, progress=_Progress(), stop=stop)
+            results = evaluate(engine, engine.names, prompts, settings, progress=StderrProgress(), stop=stop)
     except ValueError as exc:  # a prompt longer than the model's context, named by file and line
         return _fail(str(exc), 1)
     except RuntimeError as exc:  # out of memory and other failures inside the model

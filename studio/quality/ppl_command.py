@@ -32,6 +32,7 @@ from pathlib import Path
 from studio.config import DEMO_MODEL
 from studio.quality.buckets import DEFAULT_BUCKETS, DEFAULT_TRIM_HIGH, DEFAULT_TRIM_LOW, BucketSettings
 from studio.quality.ppl_report import bucket_scores, build_report, split_records
+from studio.progress import StderrProgress
 
 _LISTED = 20  # problems printed before "... and N more"
 
@@ -114,21 +115,6 @@ def read_records(path: str, field: str) -> tuple[list[dict], list[str]]:
     return records, problems
 
 
-class _Progress:
-    """Progress on stderr: one rewritten line on a terminal, else a line every 10% (logs stay short)."""
-
-    def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
-        self.next_step = 0.0
-
-    def __call__(self, fraction: float, message: str) -> None:
-        if self.tty:
-            print(f"\r{fraction:6.1%}  {message}", end="\n" if fraction >= 1 else "", file=sys.stderr, flush=True)
-        elif fraction >= self.next_step:
-            print(f"{fraction:6.1%}  {message}", file=sys.stderr, flush=True)
-            self.next_step = fraction + 0.1
-
-
 def run(args: argparse.Namespace) -> int:
     from studio.quality.perplexity import load_scorer, score_records
     from studio.workspace import atomic_write_jsonl, atomic_write_text
@@ -146,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"--model {args.model}: {exc}")
     try:
         result = score_records(records, scorer, field=args.field, batch_size=args.batch_size,
-                               max_length=args.max_length, progress=_Progress())
+                               max_length=args.max_length, progress=StderrProgress())
     except ValueError as exc:  # a window the model cannot take
         return _fail(str(exc).replace("max_length", "--max-length"))
     except RuntimeError as exc:  # out of memory and other failures inside the model
