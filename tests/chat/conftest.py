@@ -48,6 +48,16 @@ def adapter_dirs(tiny_model_dir, tmp_path_factory) -> dict[str, Path]:
     }
 
 
+def engine_with(model_dir: Path, adapters: dict[str, Path]):
+    """A chat engine on the tiny model (fp32) with these adapters loaded, in order."""
+    from studio.chat import ChatEngine
+
+    engine = ChatEngine(ModelConfig(name_or_path=str(model_dir), dtype="float32"))
+    for name, folder in adapters.items():
+        engine.add_adapter(name, folder)
+    return engine
+
+
 @pytest.fixture
 def tiny_config(tiny_model_dir) -> ModelConfig:
     return ModelConfig(name_or_path=str(tiny_model_dir), dtype="float32")

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from studio.chat import BASE, ChatEngine, GenerationSettings
-from tests.chat.conftest import make_adapter
+from tests.chat.conftest import engine_with, make_adapter
 
 MESSAGES = [{"role": "user", "content": "hello"}]
 SHORT = GenerationSettings(max_new_tokens=8)
@@ -17,11 +17,7 @@ SHORT = GenerationSettings(max_new_tokens=8)
 
 @pytest.fixture(scope="module")
 def chat(tiny_model_dir, adapter_dirs):
-    from studio.config import ModelConfig
-
-    engine = ChatEngine(ModelConfig(name_or_path=str(tiny_model_dir), dtype="float32"))
-    engine.add_adapter("A", adapter_dirs["A"])
-    return engine
+    return engine_with(tiny_model_dir, {"A": adapter_dirs["A"]})
 
 
 def _other_llama(tmp_path, **shape):

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from studio.chat import BASE, ChatEngine, GenerationSettings
+from tests.chat.conftest import engine_with
 
 MESSAGES = [{"role": "user", "content": "明天6点叫醒我"}]
 GREEDY = GenerationSettings(max_new_tokens=24)
@@ -17,12 +18,7 @@ GREEDY = GenerationSettings(max_new_tokens=24)
 @pytest.fixture(scope="module")
 def engine(tiny_model_dir, adapter_dirs):
     """The tiny base with adapters A and B loaded at once (read-only: tests that change adapters make their own)."""
-    from studio.config import ModelConfig
-
-    chat = ChatEngine(ModelConfig(name_or_path=str(tiny_model_dir), dtype="float32"))
-    chat.add_adapter("A", adapter_dirs["A"])
-    chat.add_adapter("B", adapter_dirs["B"])
-    return chat
+    return engine_with(tiny_model_dir, {"A": adapter_dirs["A"], "B": adapter_dirs["B"]})
 
 
 def _plain(tiny_model_dir, adapter_dir=None):
