@@ -10,7 +10,8 @@ import gradio as gr
 from studio.config import DEMO_MODEL
 from studio.device import DeviceInfo, detect_device
 from studio.launch import ServerOptions
-from studio.ui import compare, configure, data, quality, train
+from studio.ui import compare, configure, data, i18n, quality, train
+from studio.ui.i18n import tr
 from studio.workspace import Workspace
 
 TAB_MODULES = (data, quality, configure, train, compare)
@@ -30,20 +31,53 @@ class StudioContext:
 
 def header_markdown(ctx: StudioContext) -> str:
     return (f"## Fine-Tune Studio\n"
-            f"**Device:** {ctx.device.label()} &nbsp;·&nbsp; **Workspace:** `{ctx.workspace.root}` "
-            f"&nbsp;·&nbsp; **Model:** `{ctx.model}`")
+            f"**{tr('Device')}:** {ctx.device.label()} &nbsp;·&nbsp; **{tr('Workspace')}:** `{ctx.workspace.root}` "
+            f"&nbsp;·&nbsp; **{tr('Model')}:** `{ctx.model}`")
 
 
 def build_app(ctx: StudioContext) -> gr.Blocks:
+    # Tabs are built from their English literals whatever the saved language; each page then opens in it.
+    saved = i18n.read_language(ctx.workspace)
+    i18n.use_language(i18n.DEFAULT_LANGUAGE)
+    i18n.take_refreshers()
     with gr.Blocks(title="Fine-Tune Studio", analytics_enabled=False) as demo:
-        gr.Markdown(header_markdown(ctx), elem_id="studio-header")
+        with gr.Row(equal_height=True):
+            header = gr.Markdown(header_markdown(ctx), elem_id="studio-header")
+            language = gr.Radio([(name, code) for code, name in i18n.LANGUAGES.items()], value=saved,
+                                show_label=False, container=False, scale=0, min_width=180,
+                                elem_id="studio-language")
         with gr.Tabs(elem_id="studio-tabs"):
             form = None  # the Configure tab's recipe form, which the Train tab launches
             for module in TAB_MODULES:
                 with gr.Tab(module.TITLE, id=module.TITLE.lower()):
                     built = module.build(ctx, form) if module is train else module.build(ctx)
                     form = built if module is configure else form
+        translator = i18n.Translator(i18n.collect(demo, skip=[header, language]))
+        wire_language(ctx, demo, translator, header, language)
+    demo.translator = translator
+    i18n.use_language(saved)
     return demo
+
+
+def wire_language(ctx: StudioContext, demo: gr.Blocks, translator: i18n.Translator, header, language) -> None:
+    def switch(lang: str) -> list:
+        i18n.save_language(ctx.workspace, lang)
+        return [header_markdown(ctx), *translator.updates(lang)]
+
+    def opened() -> list:
+        lang = i18n.current_language()
+        if lang == i18n.DEFAULT_LANGUAGE:
+            return [gr.skip()] * (2 + len(translator.entries))
+        return [lang, header_markdown(ctx), *translator.updates(lang)]
+
+    # Text that handlers made is re-made after a switch, and on opening a page in a saved language other than
+    # English (the tabs were built in English).
+    refreshers = i18n.take_refreshers()
+    for event in (language.input(switch, inputs=language, outputs=[header, *translator.outputs],
+                                 show_progress="hidden"),
+                  demo.load(opened, outputs=[language, header, *translator.outputs], show_progress="hidden")):
+        for fn, inputs, outputs in refreshers:
+            event = event.then(fn, inputs=inputs, outputs=outputs, show_progress="hidden")
 
 
 # System fonts only: the studio must render offline, and Gradio's default theme asks Google Fonts for its faces.

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,27 +42,34 @@ def wait_for_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 
     pytest.fail(f"no HTTP 200 from {url} in {timeout:.0f} s:\n{log.read_text(errors='replace')[-3000:]}")
 
 
-@pytest.fixture(scope="session")
-def studio_server(tmp_path_factory):
-    """The app as a user starts it: `python app.py --port N --workspace DIR`, offline."""
-    workspace = tmp_path_factory.mktemp("workspace")
+@contextmanager
+def running_app(workspace: Path, *extra: str, env_extra: dict | None = None) -> Iterator[dict]:
+    """`python app.py --port N --workspace DIR` as a user starts it, offline; stopped on exit."""
     port = free_port()
-    log = workspace.parent / "app.log"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
+    log = workspace.parent / f"app-{port}.log"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1",
+           **(env_extra or {})}
     env.pop("STUDIO_AUTH", None)
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--workspace", str(workspace)],
-                                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
+        proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--workspace", str(workspace),
+                                 *extra], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}/"
     try:
         startup = wait_for_http(url, proc, log)
-        yield {"url": url, "workspace": workspace, "startup_s": startup, "log": log}
+        yield {"url": url, "workspace": workspace, "startup_s": startup, "log": log, "process": proc}
     finally:
         proc.terminate()
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="session")
+def studio_server(tmp_path_factory):
+    """The app shared by the browser tests, on its own workspace."""
+    with running_app(tmp_path_factory.mktemp("workspace")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
