@@ -19,6 +19,11 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
                         help="require this login (or set STUDIO_AUTH)")
     parser.add_argument("--share", action="store_true", help="also publish a public Gradio link (needs --auth)")
     parser.add_argument("--model", default=DEMO_MODEL, help=f"active model: Hub id, local folder or {DEMO_MODEL}")
+    parser.add_argument("--allow-path", action="append", default=[], metavar="FOLDER",
+                        help="a folder outside the workspace whose models, adapters and data the UI may open "
+                             "(repeatable; or STUDIO_ALLOWED_PATHS, separated by os.pathsep)")
+    parser.add_argument("--max-upload-mb", type=int, default=None, metavar="MB",
+                        help="largest file the UI accepts as an upload (default 2048, or STUDIO_MAX_UPLOAD_MB)")
 
 
 def run_ui(args: argparse.Namespace) -> int:
@@ -26,7 +31,8 @@ def run_ui(args: argparse.Namespace) -> int:
     from studio.models import resolve_model
 
     try:
-        options = server_options(args.host, args.port, args.share, args.auth)
+        options = server_options(args.host, args.port, args.share, args.auth, tuple(args.allow_path),
+                                 args.max_upload_mb)
         resolve_model(args.model)
     except (LaunchError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)

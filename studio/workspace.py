@@ -30,11 +30,13 @@ def default_root() -> Path:
 @dataclass(frozen=True)
 class Workspace:
     root: Path
+    # Folders outside the workspace that the web UI may also open (--allow-path); see studio.paths.
+    allowed_paths: tuple[Path, ...] = ()
 
     @classmethod
-    def open(cls, root: str | os.PathLike | None = None) -> "Workspace":
+    def open(cls, root: str | os.PathLike | None = None, allowed_paths: tuple[Path, ...] = ()) -> "Workspace":
         """Create the folders if missing; the root is resolved so every path shown to the user is absolute."""
-        ws = cls(Path(root if root is not None else default_root()).expanduser().resolve())
+        ws = cls(Path(root if root is not None else default_root()).expanduser().resolve(), tuple(allowed_paths))
         for sub in SUBDIRS:
             (ws.root / sub).mkdir(parents=True, exist_ok=True)
         return ws

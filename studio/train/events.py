@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from studio.redaction import redact
 from studio.workspace import atomic_write_text
 
 QUEUED, STARTING, RUNNING, STOPPING = "queued", "starting", "running", "stopping"
@@ -110,11 +111,11 @@ def read_events(run_dir: str | os.PathLike, cursor: EventCursor | None = None) -
 
 
 def log_tail(run_dir: str | os.PathLike, max_bytes: int = 4000) -> str:
-    """The end of worker.log, for the UI and for failure messages."""
+    """The end of worker.log, for the UI and for failure messages, with tokens and passwords masked."""
     path = Path(run_dir) / LOG_FILE
     try:
         with open(path, "rb") as handle:
             handle.seek(max(0, path.stat().st_size - max_bytes))
-            return handle.read().decode("utf-8", errors="replace")
+            return redact(handle.read().decode("utf-8", errors="replace"))
     except FileNotFoundError:
         return ""

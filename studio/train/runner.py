@@ -26,6 +26,7 @@ from typing import Any, Iterator
 
 from studio.config import Recipe
 from studio.recipe_io import recipe_to_yaml
+from studio.redaction import without_secrets
 from studio.train.events import (CANCELLED, FAILED, FINAL_STATES, LIVE_STATES, LOG_FILE, QUEUED, RECIPE_FILE,
                                  STARTING, STOPPED, STOPPING, log_tail, read_status, write_status)
 from studio.workspace import NAME_PATTERN, Workspace, atomic_write_text
@@ -125,8 +126,8 @@ def _start(ws: Workspace, folder: Path, resume: str | None) -> None:
     command = [sys.executable, "-m", "studio.train.supervisor", str(folder), "--workspace", str(ws.root)]
     if resume:
         command += ["--resume", resume]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT),
-                                                                     os.environ.get("PYTHONPATH")]))}
+    env = {**without_secrets(os.environ),  # the worker never needs the UI password
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
     with open(folder / LOG_FILE, "a") as log:
         proc = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)

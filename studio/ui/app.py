@@ -86,11 +86,16 @@ THEME = gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"],
 
 
 def serve(options: ServerOptions, workspace: str | None = None, model: str = DEMO_MODEL) -> int:
-    ctx = StudioContext(Workspace.open(workspace), model, detect_device())
-    print(f"Fine-Tune Studio on http://{options.host}:{options.port}  (workspace {ctx.workspace.root}, "
-          f"model {model}, {ctx.device.label()})", flush=True)
+    from studio.ui import server  # what may be served and uploaded (issue #8)
+
+    ctx = StudioContext(Workspace.open(workspace, options.allowed_paths), model, detect_device())
+    also = "".join(f", also {folder}" for folder in options.allowed_paths)
+    # Never the password: the line goes to consoles and log files.
+    print(f"Fine-Tune Studio on http://{options.host}:{options.port}  (workspace {ctx.workspace.root}{also}, "
+          f"model {model}, {ctx.device.label()}, uploads up to {options.max_upload_mb} MB)", flush=True)
     build_app(ctx).queue().launch(server_name=options.host, server_port=options.port, share=options.share,
                                   auth=options.auth, ssr_mode=False, show_error=True, theme=THEME,
-                                  footer_links=["settings"], quiet=True)
+                                  footer_links=["settings"], quiet=True,
+                                  **server.launch_settings(ctx.workspace, ctx.recipes_dir, options.max_upload_mb))
     return 0
 

@@ -15,6 +15,7 @@ from studio.data.versions import dataset_file
 from studio.estimate.budget import eta_seconds, token_budget
 from studio.estimate.schedule import effective_batch, lr_curve, schedule_summary
 from studio.models import load_tokenizer
+from studio.paths import check_recipe_paths
 from studio.recipe_fields import FieldSpec, field_specs, recipe_from_values, recipe_values
 from studio.recipe_io import RecipeError, load_recipe, save_recipe
 from studio.train.curves import measured_throughput
@@ -113,7 +114,7 @@ def format_seconds(seconds: float) -> str:
 def budget_markdown(ws: Workspace, specs: list[FieldSpec], values: list) -> str:
     """Token budget of the recipe's data at its max length, encoded exactly as training will encode it."""
     try:
-        recipe = recipe_from_values(specs, values)
+        recipe = check_recipe_paths(ws, recipe_from_values(specs, values))
         path = dataset_file(ws, recipe.data.dataset)
         tokenizer = load_tokenizer(recipe.model)
     except (RecipeError, FileNotFoundError, ValueError, OSError) as exc:
@@ -131,7 +132,7 @@ def budget_markdown(ws: Workspace, specs: list[FieldSpec], values: list) -> str:
 def check(ws: Workspace, specs: list[FieldSpec], values: list, gpu: float) -> tuple:
     """A verdict (every problem by field), the run commands, step readouts, LR curve, memory readout and bar."""
     try:
-        recipe = recipe_from_values(specs, values)
+        recipe = check_recipe_paths(ws, recipe_from_values(specs, values))  # a local path must be one the UI may open
     except RecipeError as exc:
         problems = "\n".join(f"- `{e.path}`: {e.message}" for e in exc.errors)
         return f"**{len(exc.errors)} problem(s)** — fix these fields:\n\n{problems}", "", "", None, "", None

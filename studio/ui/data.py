@@ -17,6 +17,7 @@ from studio.data.ingest import FORMAT_CHOICES
 from studio.data.templates import encode_record
 from studio.data.versions import save_version
 from studio.models import load_tokenizer
+from studio.paths import check_local, check_model_ref, is_local
 from studio.ui import data_views as views
 from studio.ui.plots import token_histogram
 from studio.workspace import Workspace, safe_name
@@ -54,9 +55,8 @@ def gather_sources(ws: Workspace, uploaded, sample: str, location: str) -> tuple
         paths.append(f"bundled:{sample}")
     hub = None
     if location.strip():
-        candidate = Path(location.strip()).expanduser()
-        if candidate.exists():
-            paths.append(ws.inside(candidate))  # folders the UI reads are limited to the workspace
+        if is_local(location):  # folders the UI reads are limited to the workspace and --allow-path folders
+            paths.append(check_local(ws, location.strip(), "folder"))
         else:
             hub = location.strip()
     if not paths and not hub:
@@ -74,7 +74,7 @@ def process(ws: Workspace, uploaded, sample, location, fmt, mapping_text, max_hi
                                  tuple(parse_word_list(sensitive)))
         mapping = parse_mapping(mapping_text) or None
         paths, names, hub = gather_sources(ws, uploaded, sample, location)
-        tokenizer = cached_tokenizer(tokenizer_ref.strip())
+        tokenizer = cached_tokenizer(check_model_ref(ws, tokenizer_ref.strip(), "tokenizer"))
     except (ValueError, FileNotFoundError, OSError) as exc:
         raise gr.Error(str(exc)) from None
     data = prepare_files(paths, tokenizer, settings, max_length=int(max_length), hub_dataset=hub, format=fmt,

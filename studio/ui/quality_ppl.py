@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from studio.config import DEMO_MODEL
+from studio.paths import check_model_ref
 from studio.quality.apply import write_report
 from studio.quality.buckets import BucketSettings, tail_count
 from studio.quality.perplexity import Cancelled, load_scorer, score_records
@@ -70,7 +71,8 @@ def run_ppl(ws: Workspace, review: Review, ref: str, model: str, buckets, trim_h
     source = review.use(ws, ref)
     try:
         settings = BucketSettings(int(buckets), float(trim_high), float(trim_low))
-        scorer = cached_scorer((model or DEMO_MODEL).strip(), bool(load_in_4bit))
+        scorer = cached_scorer(check_model_ref(ws, (model or DEMO_MODEL).strip(), "reference model"),
+                               bool(load_in_4bit))
         result = score_records(source.records, scorer, batch_size=int(batch_size),
                                max_length=int(max_length) if max_length else None,
                                progress=lambda f, m: progress(f, desc=m), cancel=review.cancel.is_set)

@@ -13,6 +13,7 @@ from pathlib import Path
 import gradio as gr
 
 from studio.data.versions import dataset_file
+from studio.paths import check_recipe_paths
 from studio.recipe_fields import recipe_from_values
 from studio.recipe_io import RecipeError, load_recipe
 from studio.train import runner
@@ -28,7 +29,7 @@ POLL_S = 2.0
 def launch_recipe(ws: Workspace, recipe_of) -> tuple[str, object]:
     """Queue a run of the recipe `recipe_of()` returns (started at once when nothing trains); select it."""
     try:
-        recipe = recipe_of()
+        recipe = check_recipe_paths(ws, recipe_of())  # the model and data must lie where the UI may read
         dataset_file(ws, recipe.data.dataset)
     except RecipeError as exc:
         problems = "\n".join(f"- `{e.path}`: {e.message}" for e in exc.errors)
