@@ -135,6 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                               "validity, schema, exact match, ROUGE-L, perplexity"))
     merge.configure_parser(sub.add_parser("merge", help="merge a LoRA adapter into its base model (a standalone "
                                                         "model folder)"))
+    from studio.report import report_command
+
+    report_command.configure_parser(sub.add_parser("report", help="one self-contained HTML report of a run for "
+                                                                  "stakeholders (opens offline)"))
     return parser
 
 

@@ -130,6 +130,18 @@ def zip_adapter(holder: EngineHolder, name: str):
     return gr.update(value=archive, visible=True)
 
 
+def run_report(holder: EngineHolder, name: str | None):
+    """The stakeholder report of the run the picked adapter (or checkpoint) comes from, offered to download."""
+    from studio.report.collect import ReportError
+    from studio.report.report_command import write_run_report
+
+    try:
+        path = write_run_report(holder.ws, find_adapter(holder.ws, name or "").run_id)
+    except (ReportError, FileNotFoundError, OSError) as exc:
+        raise gr.Error(str(exc)) from None
+    return gr.update(value=str(path), visible=True)
+
+
 def run_ids(holder: EngineHolder) -> list[str]:
     return sorted({s.run_id for s in list_adapters(holder.ws)}, reverse=True)
 
@@ -179,9 +191,14 @@ def build(holder: EngineHolder) -> None:
             zip_button = gr.Button("Zip the adapter", elem_id="export-zip")
             zip_file = gr.DownloadButton("Download the zip", visible=False, elem_id="export-download")
             refreshes.append(gr.Button("Refresh adapters"))
+        with gr.Row():
+            report_button = gr.Button("Create the report of this adapter's run", elem_id="export-report")
+            report_file = gr.DownloadButton("Download report", visible=False, elem_id="export-report-download")
         merged = gr.Markdown(elem_id="export-message")
         merge_button.click(functools.partial(merge, holder), pick, merged)
         zip_button.click(functools.partial(zip_adapter, holder), pick, zip_file)
+        report_button.click(functools.partial(run_report, holder), pick, report_file)
+        pick.change(lambda: gr.update(visible=False), None, report_file, show_progress="hidden")
     for refresh in refreshes:
         refresh.click(lambda: (gr.update(choices=holder.choices()), gr.update(choices=run_ids(holder)),
                                gr.update(choices=[c for c in holder.choices() if c != BASE])), None,

@@ -97,6 +97,19 @@ def adapter_message(ws: Workspace, run_id: str | None) -> str:
     return f"Adapter of **{run_id}**: `{folder / output}` (the Compare tab, issue #7, loads adapters by this path)."
 
 
+def make_report(ws: Workspace, run_id: str | None) -> tuple[str, object]:
+    """The run's stakeholder report, written to WORKSPACE/reports/runs/<run_id>/report.html and offered to download."""
+    from studio.report.collect import ReportError
+    from studio.report.report_command import write_run_report
+
+    try:
+        path = write_run_report(ws, run_id or "")
+    except (ReportError, OSError) as exc:
+        return f"⚠ {exc}", gr.update(visible=False)
+    return f"Report of **{run_id}** saved in `{path}` (one HTML file that opens offline).", \
+        gr.update(value=str(path), visible=True)
+
+
 def outputs(r: views.Refresh, view: views.TrainView, overlays: list[str] | None) -> tuple:
     """A Refresh as component updates, skipping whatever did not change since this session's last poll."""
     skip = gr.skip()
@@ -127,6 +140,8 @@ class TrainTab:
     checkpoint: gr.Dropdown
     resume: gr.Button
     compare: gr.Button
+    report: gr.Button
+    report_file: gr.DownloadButton
     cancel: gr.Button
     up: gr.Button
     down: gr.Button
@@ -168,6 +183,8 @@ def layout(ctx, has_form: bool) -> TrainTab:
                                       elem_id="train-checkpoint")
         c["resume"] = gr.Button("Resume", variant="primary", elem_id="train-resume")
         c["compare"] = gr.Button("Open in Compare", elem_id="train-compare")
+        c["report"] = gr.Button("Create report", elem_id="train-report")
+        c["report_file"] = gr.DownloadButton("Download report", visible=False, elem_id="train-report-download")
     with gr.Row(equal_height=True):
         c["cancel"] = gr.Button("Cancel (queued)", size="sm", elem_id="train-cancel")
         c["up"] = gr.Button("Move up in queue", size="sm", elem_id="train-up")
@@ -215,4 +232,6 @@ def build(ctx, form: RecipeForm | None = None) -> TrainTab:
     after(t.delete.click(lambda r, ok: (act(lambda: delete_run(ws, r, ok)), False), [t.selected, t.confirm],
                          [t.message, t.confirm]))
     t.compare.click(lambda r: act(lambda: adapter_message(ws, r)), t.selected, t.message)
+    t.report.click(lambda r: make_report(ws, r), t.selected, [t.message, t.report_file])
+    t.selected.change(lambda: gr.update(visible=False), None, t.report_file, show_progress="hidden")
     return t

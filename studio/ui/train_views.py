@@ -17,7 +17,7 @@ from studio.train import runner
 from studio.train.checkpoints import list_checkpoints
 from studio.train.curves import DEFAULT_SMOOTHING, curves, progress
 from studio.train.events import EVENTS_FILE, LIVE_STATES, LOG_FILE, QUEUED, EventCursor, log_tail, read_events
-from studio.ui.train_plots import train_figures
+from studio.train.plots import train_figures
 from studio.workspace import Workspace
 
 RUN_COLUMNS = ["run", "state", "method", "model", "data", "step", "best eval loss", "training time",

@@ -1,9 +1,9 @@
-"""The Train tab's plot builders: traces, overlays, log axis and resume markers."""
+"""The run plot builders (Train tab and report): traces, overlays, log axis and resume markers."""
 
 from __future__ import annotations
 
 from studio.train.curves import curves
-from studio.ui.train_plots import loss_figure, metric_figure, train_figures
+from studio.train.plots import loss_figure, metric_figure, train_figures
 
 
 def events(losses: list[float], resume_at: int | None = None, eval_every: int = 2) -> list[dict]:

@@ -1,4 +1,5 @@
-"""Plot builders of the Train tab: pure functions from `studio.train.curves.Curves` to plotly figures.
+"""Plot builders of a run's curves: pure functions from `studio.train.curves.Curves` to plotly figures, shared by
+the Train tab and the stakeholder report (`studio.report`), so neither imports the other's toolkit (no Gradio here).
 
 The loss figure draws the selected run in full (raw train loss faint, its smoothed line, eval loss as points
 joined by a line) and each overlaid run as its smoothed train loss and eval loss in its own colour, dashed.
