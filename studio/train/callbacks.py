@@ -2,6 +2,10 @@
 
 One callback, because all of it reads the same moments of the training loop: the end of each optimizer step (loss
 watch, stop request), each log (train metrics), each evaluation (eval loss, early stopping) and each save.
+
+In a multi-process run the callback runs on every rank and takes the same decisions everywhere: the step loss and
+the stop request are agreed over all ranks (`studio.train.ranks`), and grad norm, logged loss and eval loss are
+already global. Only rank 0's EventLog writes; the others' is disabled.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from typing import Any
 
 from transformers import TrainerCallback
 
-from studio.train.events import RUNNING, STOPPING, EventLog, read_status, write_status
+from studio.train.events import RUNNING, STOPPING, EventLog, read_status
+from studio.train.ranks import agree_on_step, all_sum
 from studio.train.watch import Watch
 
 
@@ -59,7 +64,7 @@ class StudioCallback(TrainerCallback):
         # Training time adds up over resumes; the queue and model loading are not counted.
         self.earlier_seconds = float(read_status(self.run_dir).get("train_seconds") or 0.0)
         self.segment_start = time.time()
-        write_status(self.run_dir, state=RUNNING, total_steps=state.max_steps, step=state.global_step)
+        self.events.update_status(state=RUNNING, total_steps=state.max_steps, step=state.global_step)
         self.events.write("status", state=RUNNING, step=state.global_step, total=state.max_steps)
         say(f"training: step {state.global_step} of {state.max_steps}")
         self.trainer.take_throughput()  # the clock starts now, not when the model began loading
@@ -74,6 +79,10 @@ class StudioCallback(TrainerCallback):
 
     def on_step_end(self, args, state, control, **kwargs):
         loss, indices = self.trainer.take_step()
+        # Sample ids in a spike alert are this rank's; with several processes rank 0 names only its own share.
+        loss, stop = agree_on_step(loss, self.stop.requested)
+        if stop and not self.stop.requested:
+            self.stop.requested, self.stop.signal_name = True, "a stop request (to another rank)"
         if loss is not None:
             for alert in self.watch.step_loss(state.global_step, loss, self.ids_of(indices)):
                 self._alert(alert, state, control)
@@ -84,7 +93,7 @@ class StudioCallback(TrainerCallback):
             control.should_training_stop = True
             if not self.stop.announced:
                 self.stop.announced = True
-                write_status(self.run_dir, state=STOPPING, stop_signal=self.stop.signal_name)
+                self.events.update_status(state=STOPPING, stop_signal=self.stop.signal_name)
                 self.events.write("status", state=STOPPING, step=state.global_step,
                                   message=f"{self.stop.signal_name} received: saving a checkpoint and the adapter")
                 say(f"{self.stop.signal_name} received: saving checkpoint-{state.global_step} and the adapter")
@@ -99,14 +108,15 @@ class StudioCallback(TrainerCallback):
             self._alert(alert, state, control)
         if self.watch.diverging and not self.stop.requested:
             control.should_save = False  # the save of this step comes after the log; skip a collapsed model
-        tokens_s, samples_s = self.trainer.take_throughput()
+        tokens_s, samples_s = all_sum(list(self.trainer.take_throughput()))  # the whole run's rate, all ranks
         event = self.events.write("train", step=state.global_step, total=state.max_steps, epoch=state.epoch,
                                   loss=logs["loss"], learning_rate=logs.get("learning_rate"), grad_norm=grad_norm,
                                   tokens_per_second=tokens_s, samples_per_second=samples_s,
                                   memory_gib=peak_memory_gib(self.cuda))
-        write_status(self.run_dir, step=state.global_step, total_steps=state.max_steps, epoch=state.epoch,
-                     memory_gib=event["memory_gib"], tokens_per_second=tokens_s, samples_per_second=samples_s,
-                     final_loss=logs["loss"], train_seconds=self.train_seconds())
+        self.events.update_status(step=state.global_step, total_steps=state.max_steps, epoch=state.epoch,
+                                  memory_gib=event["memory_gib"], tokens_per_second=tokens_s,
+                                  samples_per_second=samples_s, final_loss=logs["loss"],
+                                  train_seconds=self.train_seconds())
         say(f"step {state.global_step}/{state.max_steps} loss {logs['loss']:.4f} lr {logs.get('learning_rate', 0):.3g}"
             f" grad_norm {grad_norm if grad_norm is None else round(grad_norm, 4)} {tokens_s:,.0f} tok/s")
         return control
@@ -122,11 +132,11 @@ class StudioCallback(TrainerCallback):
         self.events.write("eval", step=state.global_step, total=state.max_steps, epoch=state.epoch, eval_loss=loss)
         improved = math.isfinite(loss) and (self.best_eval is None or loss < self.best_eval)
         if self.best_eval is None:
-            write_status(self.run_dir, first_eval_loss=loss, first_eval_step=state.global_step)
-        write_status(self.run_dir, last_eval_loss=loss)
+            self.events.update_status(first_eval_loss=loss, first_eval_step=state.global_step)
+        self.events.update_status(last_eval_loss=loss)
         if improved:
             self.best_eval, self.bad_evals = loss, 0
-            write_status(self.run_dir, best_eval_loss=loss, best_eval_step=state.global_step)
+            self.events.update_status(best_eval_loss=loss, best_eval_step=state.global_step)
         else:
             self.bad_evals += 1
         say(f"eval at step {state.global_step}: loss {loss:.4f}{'' if improved else ' (no improvement)'}")
@@ -142,6 +152,6 @@ class StudioCallback(TrainerCallback):
     def on_save(self, args, state, control, **kwargs):
         path = f"checkpoint-{state.global_step}"
         self.events.write("checkpoint", step=state.global_step, total=state.max_steps, path=path)
-        write_status(self.run_dir, last_checkpoint=path, step=state.global_step, train_seconds=self.train_seconds())
+        self.events.update_status(last_checkpoint=path, step=state.global_step, train_seconds=self.train_seconds())
         say(f"saved {path}")
         return control

@@ -16,6 +16,10 @@ CHECKPOINTS_DIR = "checkpoints"
 _NAME = re.compile(r"^checkpoint-(\d+)$")
 WEIGHT_FILES = ("adapter_model.safetensors", "model.safetensors")
 ARCHIVES = ("optimizer.pt", "scheduler.pt")
+# A multi-GPU run's optimizer state may live elsewhere: DeepSpeed writes per-rank shards under global_step<N>/,
+# FSDP writes optimizer.bin (full state dict) or optimizer_0/ (sharded). Their presence stands in for
+# optimizer.pt; an optimizer.bin is checked like the archives, the shard folders are not opened.
+SHARDED_OPTIMIZER = ("global_step*", "optimizer_0")
 
 
 def list_checkpoints(run_dir: str | Path) -> list[Path]:
@@ -63,15 +67,20 @@ def problem(path: str | Path) -> str | None:
         return f"{weights[0].name} is damaged ({exc})"
     for name in ARCHIVES:
         archive = folder / name
+        if name == "optimizer.pt" and not archive.is_file():
+            if (folder / "optimizer.bin").is_file():
+                archive = folder / "optimizer.bin"
+            elif any(p.is_dir() for pattern in SHARDED_OPTIMIZER for p in folder.glob(pattern)):
+                continue
         if not archive.is_file():
             return f"{name} missing"
         try:
             with zipfile.ZipFile(archive) as handle:
                 bad = handle.testzip()
         except (OSError, zipfile.BadZipFile) as exc:
-            return f"{name} is damaged ({exc})"
+            return f"{archive.name} is damaged ({exc})"
         if bad is not None:
-            return f"{name} is damaged (bad member {bad})"
+            return f"{archive.name} is damaged (bad member {bad})"
     return None
 
 

@@ -63,20 +63,32 @@ def _clean(value: Any) -> Any:
 
 
 class EventLog:
-    """Appends events to events.jsonl, one flushed line each, so a killed worker leaves a readable file."""
+    """Appends events to events.jsonl, one flushed line each, so a killed worker leaves a readable file.
 
-    def __init__(self, run_dir: str | os.PathLike):
-        self.path = Path(run_dir) / EVENTS_FILE
-        self._handle = open(self.path, "a", encoding="utf-8")
+    The worker also updates status.json through it. In a multi-process run every rank holds one, but only rank 0's
+    is `enabled`: the others build the same events and status changes and write nothing, so the run has one
+    events.jsonl with each step once and no status updates racing each other.
+    """
+
+    def __init__(self, run_dir: str | os.PathLike, enabled: bool = True):
+        self.run_dir, self.enabled = Path(run_dir), enabled
+        self.path = self.run_dir / EVENTS_FILE
+        self._handle = open(self.path, "a", encoding="utf-8") if enabled else None
 
     def write(self, kind: str, **fields: Any) -> dict[str, Any]:
         event = {"time": time.time(), "kind": kind, **{k: _clean(v) for k, v in fields.items() if v is not None}}
-        self._handle.write(json.dumps(event, ensure_ascii=False) + "\n")
-        self._handle.flush()
+        if self._handle is not None:
+            self._handle.write(json.dumps(event, ensure_ascii=False) + "\n")
+            self._handle.flush()
         return event
 
+    def update_status(self, **changes: Any) -> dict[str, Any]:
+        """`write_status` for the run of this log; on a disabled log, only the changes themselves are returned."""
+        return write_status(self.run_dir, **changes) if self.enabled else dict(changes)
+
     def close(self) -> None:
-        self._handle.close()
+        if self._handle is not None:
+            self._handle.close()
 
 
 @dataclass

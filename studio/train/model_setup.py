@@ -8,6 +8,7 @@ from typing import Any
 from studio.config import Recipe
 from studio.models import load_model, torch_dtype
 from studio.train.builders import bnb_config, lora_config
+from studio.train.ranks import local_rank
 
 
 def compute_dtype(recipe: Recipe, precision: str) -> Any:
@@ -28,7 +29,8 @@ def build_model(recipe: Recipe, cuda: bool, precision: str) -> Any:
     if cfg.dtype == "auto" and not cuda:
         cfg = replace(cfg, dtype="float32")  # the CPU has no fast 16-bit matmuls; fp32 is the sane default there
     quant = bnb_config(recipe, compute_dtype(recipe, precision)) if recipe.method == "qlora" else None
-    device_map = ({"": 0} if cuda else "cpu") if quant is not None else None
+    # A 4-bit model is placed while it loads: on this process's own GPU (one per rank in a multi-GPU run).
+    device_map = ({"": local_rank()} if cuda else "cpu") if quant is not None else None
     model = load_model(cfg, quantization_config=quant, device_map=device_map)
     _apply_rope_scaling(model, recipe)
     model.config.use_cache = False  # the KV cache is useless in training and breaks gradient checkpointing

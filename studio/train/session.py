@@ -12,7 +12,8 @@ from typing import Any
 
 from studio.config import Recipe
 from studio.train.callbacks import StopRequest, StudioCallback, say
-from studio.train.events import EventLog, write_status
+from studio.train.events import EventLog
+from studio.train.ranks import world_size
 
 
 @dataclass
@@ -43,7 +44,7 @@ class Session:
             return None
         self.events.write("status", state="resuming", checkpoint=checkpoint.name,
                           resumed_from_step=int(checkpoint.name.split("-")[1]))
-        write_status(self.folder, resumed_from=checkpoint.name)
+        self.events.update_status(resumed_from=checkpoint.name)
         say(f"resuming from {checkpoint.name}")
         return checkpoint
 
@@ -62,7 +63,7 @@ def prepare(recipe: Recipe, folder: Path, ws, events: EventLog, stop: StopReques
     from studio.train.model_setup import build_model, trainable_summary
     from studio.train.trainer import StudioTrainer
     from studio.train.worker import estimated_peak_gib
-    from transformers import PrinterCallback
+    from transformers import PrinterCallback, set_seed
 
     cuda = use_cuda(recipe)
     tokenizer = load_tokenizer(recipe.model)
@@ -72,15 +73,27 @@ def prepare(recipe: Recipe, folder: Path, ws, events: EventLog, stop: StopReques
     events.write("data", **data.info)
     say(f"data: {data.info}")
     p = precision(recipe, cuda)
+    has_eval = len(data.eval) > 0
+    # The arguments come before the model: under DeepSpeed ZeRO-3 they register the config that makes
+    # from_pretrained load each weight already partitioned (zero3_init_flag) instead of whole on every rank.
+    args = training_arguments(recipe, folder / "checkpoints", cuda, has_eval)
+    # The recipe's seed covers initialisation too (the LoRA A matrices): reruns repeat, and a run on N processes
+    # starts from the weights a one-process run starts from.
+    set_seed(recipe.runtime.seed)
     model = build_model(recipe, cuda, p)
     sizes = trainable_summary(model)
     estimate = estimated_peak_gib(recipe)
-    write_status(folder, method=recipe.method, model=recipe.model.name_or_path, dataset=recipe.data.dataset,
-                 precision=p, device="cuda" if cuda else "cpu", estimated_peak_gib=estimate, **sizes)
+    processes = world_size()
+    events.update_status(method=recipe.method, model=recipe.model.name_or_path, dataset=recipe.data.dataset,
+                         precision=p, device="cuda" if cuda else "cpu", estimated_peak_gib=estimate,
+                         processes=processes, **sizes)
     say(f"model: {recipe.model.name_or_path} ({recipe.method}, {p}, {'cuda' if cuda else 'cpu'}), "
         f"{sizes['trainable_params']:,} of {sizes['total_params']:,} parameters trainable")
-    has_eval = len(data.eval) > 0
-    args = training_arguments(recipe, folder / "checkpoints", cuda, has_eval)
+    if processes != recipe.batch.num_gpus:
+        say(f"note: {processes} processes train this run but the recipe's batch.num_gpus is "
+            f"{recipe.batch.num_gpus}; each optimizer step sees {processes} × "
+            f"{recipe.batch.per_device_batch_size} × {recipe.batch.gradient_accumulation_steps} sequences, and "
+            f"the Configure tab's step counts assumed {recipe.batch.num_gpus}")
     callback = StudioCallback(folder, events, stop, data.ids_of, cuda, recipe.checkpoint.early_stopping_patience)
     trainer = StudioTrainer(model=model, args=args, train_dataset=ItemDataset(data.train),
                             eval_dataset=ItemDataset(data.eval) if has_eval else None,

@@ -9,6 +9,13 @@ How it ends, and the exit code:
 - stopped (0): SIGINT/SIGTERM arrived; a checkpoint and the adapter are saved at the next step end;
 - failed (1 error, 2 bad recipe or data, 3 out of memory, 4 NaN/inf): the reason is in status.json, the alert in
   events.jsonl and the traceback in worker.log; checkpoints already written are kept for a resume.
+
+Under `accelerate launch` or `torchrun` one worker runs per device, all with the same recipe, run folder and data.
+Every rank trains; rank 0 alone writes status.json, events.jsonl, the adapter, its card and trainer_state.json, and
+logs to worker.log; rank R logs to worker-rankR.log. The launcher forwards a SIGINT/SIGTERM once to each worker,
+and the ranks agree at every step end whether any of them was asked to stop (`studio.train.ranks`), so all stop and
+save at the same step. Each worker's exit code keeps the meaning above; the launcher itself exits non-zero after
+any signal, so status.json, not the launcher's code, says whether a stop was graceful.
 """
 
 from __future__ import annotations
@@ -24,8 +31,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from studio.train.callbacks import StopRequest, peak_memory_gib, say
-from studio.train.events import (FAILED, FINISHED, LOG_FILE, RECIPE_FILE, STARTING, STOPPED, EventLog,
-                                 read_status, write_status)
+from studio.train.events import FAILED, FINISHED, LOG_FILE, RECIPE_FILE, STARTING, STOPPED, EventLog, read_status
+from studio.train.ranks import is_main, rank
 
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_OOM, EXIT_NAN = 0, 1, 2, 3, 4
 
@@ -55,9 +62,12 @@ def output_to_log(run_dir: Path, echo: bool) -> Iterator[None]:
     """Send this process's output to worker.log; with `echo`, to the terminal as well.
 
     Without echo the file descriptors themselves are redirected, so output of C extensions lands in the log too,
-    and no pipe to a parent exists that could fill up and block the run when the parent goes away.
+    and no pipe to a parent exists that could fill up and block the run when the parent goes away. The other ranks
+    of a multi-process run log to worker-rankR.log only, so the terminal and worker.log show each step once.
     """
-    log = open(run_dir / LOG_FILE, "a", encoding="utf-8", buffering=1)
+    name = LOG_FILE if is_main() else LOG_FILE.replace(".log", f"-rank{rank()}.log")
+    echo = echo and is_main()
+    log = open(run_dir / name, "a", encoding="utf-8", buffering=1)
     saved = sys.stdout, sys.stderr
     if echo:
         sys.stdout, sys.stderr = _Tee(saved[0], log), _Tee(saved[1], log)
@@ -124,12 +134,26 @@ def workspace_for(run_dir: Path, workspace: str | None):
     return Workspace.open(workspace)
 
 
-def save_result(trainer, tokenizer, recipe, run_dir: Path, card: str) -> Path:
-    """Adapter (or full model) plus tokenizer and card, written beside and renamed into place whole."""
+def save_result(trainer, tokenizer, recipe, run_dir: Path, card: str, main: bool = True) -> Path:
+    """Adapter (or full model) plus tokenizer and card, written beside and renamed into place whole.
+
+    Every rank calls it: weights sharded by FSDP or ZeRO-3 are gathered by all ranks together, and only the main
+    one (`main`) writes.
+    """
     target = run_dir / ("model" if recipe.method == "full" else "adapter")
     staging = run_dir / f".{target.name}.tmp"
-    shutil.rmtree(staging, ignore_errors=True)
-    trainer.model.save_pretrained(staging)
+    if main:
+        shutil.rmtree(staging, ignore_errors=True)
+    if trainer.is_fsdp_enabled or trainer.is_deepspeed_enabled:
+        if trainer.is_fsdp_enabled:  # a sharded state dict would save no loadable weights
+            trainer.accelerator.state.fsdp_plugin.set_state_dict_type("FULL_STATE_DICT")
+        trainer.save_model(str(staging))  # collective gather; writes on the main process only
+        if main:
+            (staging / "training_args.bin").unlink(missing_ok=True)  # a pickle; the card holds the recipe
+    elif main:
+        trainer.model.save_pretrained(staging)
+    if not main:
+        return target
     tokenizer.save_pretrained(staging)
     (staging / "README.md").write_text(card, encoding="utf-8")
     old = run_dir / f".{target.name}.old"
@@ -146,11 +170,11 @@ def run(recipe_path: str, run_dir: str, resume: str | None = None, workspace: st
     folder = Path(run_dir).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     with output_to_log(folder, echo):
-        events = EventLog(folder)
+        events = EventLog(folder, enabled=is_main())
         stop = StopRequest()
         install_stop_handlers(stop)
-        write_status(folder, state=STARTING, pid=os.getpid(), started=time.time(), error=None, ended=None,
-                     resume=resume)
+        events.update_status(state=STARTING, pid=os.getpid(), started=time.time(), error=None, ended=None,
+                             resume=resume)
         events.write("status", state=STARTING, pid=os.getpid(), resume=resume)
         say(f"worker {os.getpid()} for {folder.name} ({time.strftime('%Y-%m-%d %H:%M:%S')})")
         try:
@@ -165,7 +189,7 @@ def run(recipe_path: str, run_dir: str, resume: str | None = None, workspace: st
 
 
 def _fail(folder: Path, events: EventLog, error: str, code: int, **extra: Any) -> int:
-    write_status(folder, state=FAILED, error=error, ended=time.time(), exit_code=code, **extra)
+    events.update_status(state=FAILED, error=error, ended=time.time(), exit_code=code, **extra)
     events.write("status", state=FAILED, error=error)
     say(f"failed: {error}")
     return code
@@ -175,17 +199,18 @@ def _train(recipe_path: str, folder: Path, resume: str | None, workspace: str | 
            events: EventLog) -> int:
     from studio.recipe_io import RecipeError, load_recipe
     from studio.train.data import DataError
+    from studio.train.ranks import agree_on_step
 
     try:
         recipe = load_recipe(recipe_path)
-        if Path(recipe_path).resolve() != (folder / RECIPE_FILE):
+        if Path(recipe_path).resolve() != (folder / RECIPE_FILE) and events.enabled:
             shutil.copyfile(recipe_path, folder / RECIPE_FILE)
         from studio.train.session import prepare
 
         session = prepare(recipe, folder, workspace_for(folder, workspace), events, stop)
     except (RecipeError, DataError, FileNotFoundError) as exc:
         return _fail(folder, events, str(exc), EXIT_INPUT)
-    if stop.requested:
+    if agree_on_step(None, stop.requested)[1]:  # every rank, or none, leaves before training starts
         return _finish(session, folder, events, STOPPED, save=False)
     checkpoint = session.resume_checkpoint(resume)
     # A fresh run measures eval loss before the first update, so the curve shows where training started from.
@@ -212,14 +237,16 @@ def _finish(session, folder: Path, events: EventLog, state: str, save: bool) -> 
     extra: dict[str, Any] = {}
     status = read_status(folder)
     if save:
-        status = write_status(folder, state=state, memory_gib=peak_memory_gib(session.cuda),
-                              step=session.trainer.state.global_step,
-                              train_seconds=session.callback.train_seconds())
-        target = save_result(session.trainer, session.tokenizer, session.recipe, folder, session.card(status))
-        session.trainer.state.save_to_json(str(folder / "trainer_state.json"))
+        status = events.update_status(state=state, memory_gib=peak_memory_gib(session.cuda),
+                                      step=session.trainer.state.global_step,
+                                      train_seconds=session.callback.train_seconds())
+        target = save_result(session.trainer, session.tokenizer, session.recipe, folder,
+                             session.card(status) if events.enabled else "", main=events.enabled)
+        if events.enabled:
+            session.trainer.state.save_to_json(str(folder / "trainer_state.json"))
         extra["output"] = target.name
         say(f"saved {target}")
-    write_status(folder, state=state, ended=time.time(), exit_code=EXIT_OK, **extra)
+    events.update_status(state=state, ended=time.time(), exit_code=EXIT_OK, **extra)
     events.write("status", state=state, step=status.get("step"), **extra)
     say(f"{state} at step {status.get('step')}")
     return EXIT_OK

@@ -19,6 +19,7 @@ from studio.paths import check_recipe_paths
 from studio.recipe_fields import FieldSpec, field_specs, recipe_from_values, recipe_values
 from studio.recipe_io import RecipeError, load_recipe, save_recipe
 from studio.train.curves import measured_throughput
+from studio.ui import scaleout_view
 from studio.ui.plots import lr_schedule_figure
 from studio.ui.vram_view import gpu_choices, gpu_gib, vram_readout
 from studio.workspace import Workspace, safe_name
@@ -195,6 +196,7 @@ def build(ctx) -> RecipeForm:
         budget = gr.Markdown(elem_id="recipe-budget")
     lr_plot = gr.Plot(elem_id="recipe-lr")
     command = gr.Code(language="shell", label="Run it", interactive=False, elem_id="recipe-command")
+    launch = scaleout_view.build()
     saved = gr.Markdown()
     controls = []
     for section, group in groupby(zip(specs, recipe_values(start, specs)), key=lambda pair: pair[0].section):
@@ -215,6 +217,7 @@ def build(ctx) -> RecipeForm:
     save_button.click(lambda name, *values: save(ctx.recipes_dir, specs, list(values), name),
                       [file_name, *controls], [saved, picker, download])
     upload.upload(lambda path: load_uploaded(specs, path), upload, controls)
+    scaleout_view.wire(launch, ctx.workspace, specs, controls, recipe_values(start, specs))
     # Show the verdict for the loaded recipe straight away.
     initial = check(ctx.workspace, specs, recipe_values(start, specs), gpu_gib(gpu.value, ctx.device))
     verdict.value, command.value, steps.value, lr_plot.value, memory.value, memory_bar.value = initial

@@ -63,3 +63,19 @@ def test_a_named_checkpoint_and_no_good_checkpoint(tmp_path):
     chosen, messages = choose_resume(tmp_path)
     assert chosen is None and len(messages) == 2
     assert zipfile.is_zipfile(tmp_path / "checkpoints" / "checkpoint-5" / "optimizer.pt")
+
+
+@pytest.mark.parametrize("layout", ["global_step6", "optimizer_0", "optimizer.bin"])
+def test_multi_gpu_optimizer_layouts_count_as_resumable(tmp_path, layout):
+    # DeepSpeed and FSDP runs keep optimizer state in their own files instead of optimizer.pt.
+    folder = make_checkpoint(tmp_path, 6)
+    (folder / "optimizer.pt").unlink()
+    assert "optimizer.pt missing" in problem(folder)
+    if layout == "optimizer.bin":
+        torch.save({"step": 6}, folder / layout)
+        assert problem(folder) is None
+        (folder / layout).write_bytes((folder / layout).read_bytes()[:40])
+        assert "optimizer.bin is damaged" in problem(folder)
+    else:
+        (folder / layout).mkdir()
+        assert problem(folder) is None
