@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import gradio as gr
 
-from studio.ui import compare_arena, compare_batch, compare_chat
+from studio.ui import compare_arena, compare_batch, compare_chat, i18n
 from studio.ui.compare_engine import EngineHolder
+from studio.ui.i18n import tr
 
 TITLE = "Compare"
 
 
+def intro(model: str) -> str:
+    return tr("Base model `{model}` (\"base\" = adapters off) and the adapters of your runs, on one copy of the base "
+              "weights.", model=model)
+
+
 def build(ctx) -> EngineHolder:
     holder = EngineHolder(ctx.workspace, ctx.model)
-    gr.Markdown(f"Base model `{ctx.model}` (\"base\" = adapters off) and the adapters of your runs, on one copy of "
-                f"the base weights.")
+    heading = gr.Markdown(intro(ctx.model))
+    i18n.refresh_on_switch(lambda: intro(ctx.model), None, [heading])
     with gr.Tabs():
         with gr.Tab("Side by side"):
             compare_chat.build(holder)

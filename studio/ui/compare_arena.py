@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 import gradio as gr
 
 from studio.evaluate import votes as vt
+from studio.ui import i18n
 from studio.ui.compare_chat import settings_from
 from studio.ui.compare_engine import EngineHolder
+from studio.ui.i18n import tr
 from studio.workspace import atomic_write_text
 
 TALLY_COLUMNS = ["model", "vs", "votes", "wins", "losses", "ties", "both bad", "win rate", "95% interval"]
-VOTE_LABELS = {"A": "A is better", "B": "B is better", "tie": "Tie", "both_bad": "Both bad"}
+VOTE_LABELS = {"A": "A is better", "B": "B is better", "tie": "Tie", "both_bad": "Both bad"}  # English, as built
 
 
 @dataclass
@@ -42,12 +44,17 @@ def tally_rows(path) -> list[list]:
     return rows
 
 
+def tally_table(path):
+    """The tally as the table shows it, columns in the current language."""
+    return i18n.table(TALLY_COLUMNS, tally_rows(path))
+
+
 def generate(holder: EngineHolder, state: Round, first: str, second: str, system: str, prompt: str, max_new):
     """Both answers under labels A and B; which model is which stays hidden until the vote."""
     if not first or not second or first == second:
-        raise gr.Error("Pick two different models to compare.")
+        raise gr.Error(tr("Pick two different models to compare."))
     if not prompt.strip():
-        raise gr.Error("Type a prompt first.")
+        raise gr.Error(tr("Type a prompt first."))
     sides = vt.randomise_sides(first, second, state.rng)
     try:
         engine = holder.engine([m for m in (sides.a, sides.b) if m != "base"])
@@ -58,26 +65,27 @@ def generate(holder: EngineHolder, state: Round, first: str, second: str, system
     outputs = [engine.generate(name, messages, settings) for name in (sides.a, sides.b)]
     shown = ([{"role": "system", "content": system.strip()}] if system.strip() else []) + messages
     state.pending = {"prompt": prompt, "sides": sides, "outputs": outputs, "messages": shown}
-    return state, outputs[0], outputs[1], "Vote: which answer is better?", gr.update(interactive=True)
+    return state, outputs[0], outputs[1], tr("Vote: which answer is better?"), gr.update(interactive=True)
 
 
 def vote(holder: EngineHolder, state: Round, choice: str):
     if state.pending is None:
-        raise gr.Error("Generate a pair of answers first; each pair takes one vote.")
+        raise gr.Error(tr("Generate a pair of answers first; each pair takes one vote."))
     p, sides = state.pending, state.pending["sides"]
     vt.append_vote(vt.votes_path(holder.ws.root), vt.Vote(p["prompt"], sides.a, sides.b, p["outputs"][0],
                                                            p["outputs"][1], choice, swapped=sides.swapped,
                                                            messages=p["messages"] if len(p["messages"]) > 1 else None))
     state.pending = None
-    reveal = f"You voted **{VOTE_LABELS[choice]}**. A was **{sides.a}**, B was **{sides.b}**."
-    return state, reveal, tally_rows(vt.votes_path(holder.ws.root)), gr.update(interactive=False)
+    reveal = tr("You voted **{vote}**. A was **{a}**, B was **{b}**.", vote=tr(VOTE_LABELS[choice]), a=sides.a,
+                b=sides.b)
+    return state, reveal, tally_table(vt.votes_path(holder.ws.root)), gr.update(interactive=False)
 
 
 def export(holder: EngineHolder, kind: str):
     path = vt.votes_path(holder.ws.root)
     votes, _ = vt.read_votes(path)
     if not votes:
-        raise gr.Error("No votes yet.")
+        raise gr.Error(tr("No votes yet."))
     if kind == "csv":
         target, text = path.with_name("votes.csv"), vt.votes_csv(votes)
     else:
@@ -94,7 +102,7 @@ def build(holder: EngineHolder) -> None:
         second = gr.Dropdown(choices, value=choices[1] if len(choices) > 1 else None, label="Model 2",
                              elem_id="ab-second")
         max_new = gr.Number(128, label="Max new tokens", precision=0, minimum=1, maximum=4096, elem_id="ab-max-new")
-        refresh = gr.Button("Refresh adapter list")
+        refresh = gr.Button("Refresh adapter list", elem_id="ab-refresh")
     system = gr.Textbox(label="System prompt (optional, the same for both)", elem_id="ab-system")
     prompt = gr.Textbox(label="Prompt", lines=2, elem_id="ab-prompt")
     go = gr.Button("Generate A and B", variant="primary", elem_id="ab-generate")
@@ -123,5 +131,6 @@ def build(holder: EngineHolder) -> None:
         button.click(functools.partial(vote, holder), [state, gr.State(choice)],
                      [state, message, tally, button]).then(
             lambda: [gr.update(interactive=False)] * len(buttons), None, list(buttons.values()))
+    i18n.refresh_on_switch(lambda: tally_table(vt.votes_path(holder.ws.root)), None, [tally])
     csv_button.click(lambda: export(holder, "csv"), None, csv_file)
     pairs_button.click(lambda: export(holder, "pairs"), None, pairs_file)

@@ -17,8 +17,10 @@ from studio.assets import resolve_bundled
 from studio.chat.sources import find_adapter, list_adapters
 from studio.evaluate import batch
 from studio.evaluate.prompts import read_prompts
+from studio.ui import i18n
 from studio.ui.compare_chat import StopFlag, new_stop_flag, settings_from
 from studio.ui.compare_engine import BASE, EngineHolder
+from studio.ui.i18n import tr
 from studio.workspace import atomic_write_text, safe_name
 
 BUNDLED_PROMPTS = "bundled:intent_eval"
@@ -42,14 +44,15 @@ def summary_rows(results: dict) -> list[list]:
 
 
 def example_rows(results: dict, model: str | None, metric: str) -> tuple[list[str], list[list]]:
-    """Per-prompt rows: biggest wins of `model` over base first (when both ran), else in prompt order."""
+    """Per-prompt rows: biggest wins of `model` over base first (when both ran), else in prompt order; the column
+    names are in the current language, model names as they are."""
     names = list(results["models"])
     if model and model != BASE and BASE in names and model in names:
         ranked = batch.rank_examples(results, model, BASE, metric)
-        headers = ["id", "prompt", f"Δ {metric}", f"{model}", BASE]
+        headers = [tr("id"), tr("prompt"), f"Δ {metric}", f"{model}", BASE]
         return headers, [[r["id"], r["prompt"], f"{r['delta']:+.3f}", r["output"], r["against_output"]]
                          for r in ranked]
-    headers = ["id", "prompt", "reference", *names]
+    headers = [tr("id"), tr("prompt"), tr("reference"), *names]
     return headers, [[e["id"], e["prompt"], e["reference"] or "", *(e["outputs"][n]["text"] for n in names)]
                      for e in results["examples"]]
 
@@ -61,11 +64,11 @@ def prompt_file(choice: str, upload: str | None) -> Path:
 def run_batch(holder: EngineHolder, flag: StopFlag, choice: str, upload: str | None, models: list[str], max_new,
               progress=gr.Progress()):
     if not models:
-        raise gr.Error("Tick at least one model.")
+        raise gr.Error(tr("Tick at least one model."))
     prompts = read_prompts(prompt_file(choice, upload))
     if not prompts.prompts:
         problems = "; ".join(f"{i.file} {i.where}: {i.message}" for i in prompts.issues[:3])
-        raise gr.Error(f"No usable prompt in the file. {problems}")
+        raise gr.Error(tr("No usable prompt in the file.") + f" {problems}")
     try:
         engine = holder.engine([m for m in models if m != BASE])
     except (FileNotFoundError, ValueError) as exc:
@@ -77,11 +80,14 @@ def run_batch(holder: EngineHolder, flag: StopFlag, choice: str, upload: str | N
     batch.write_results(folder / "results.json", results)
     atomic_write_text(folder / "summary.csv", batch.summary_csv(results))
     atomic_write_text(folder / "examples.csv", batch.examples_csv(results))
-    skipped = f" · {len(prompts.issues)} line(s) of the file skipped" if prompts.issues else ""
-    headline = (f"{results['n_evaluated']}/{results['n_prompts']} prompts in {results['seconds']:.0f} s"
-                f"{'' if results['complete'] else ' (stopped early)'}{skipped} · saved in `{folder}`")
+    stopped = "" if results["complete"] else " " + tr("(stopped early)")
+    skipped = " · " + tr("{n} line(s) of the file skipped", n=len(prompts.issues)) if prompts.issues else ""
+    headline = (tr("{done}/{total} prompts in {seconds:.0f} s", done=results["n_evaluated"],
+                   total=results["n_prompts"], seconds=results["seconds"])
+                + stopped + skipped + " · " + tr("saved in `{folder}`", folder=folder))
     headers, rows = example_rows(results, next((m for m in models if m != BASE), None), "rouge_l")
-    return (results, headline, summary_rows(results), gr.update(value=rows, headers=headers),
+    return (results, headline, i18n.table(SUMMARY_HEADERS, summary_rows(results)),
+            gr.update(value=rows, headers=headers),
             gr.update(value=str(folder / "results.json"), visible=True),
             gr.update(value=str(folder / "examples.csv"), visible=True))
 
@@ -90,22 +96,24 @@ def timeline(holder: EngineHolder, run_id: str, prompts_text: str, max_new, prog
     """The same prompts answered by base and every saved checkpoint of a run (and its final adapter), as a grid."""
     sources = [s for s in list_adapters(holder.ws) if s.run_id == run_id]
     if not sources:
-        raise gr.Error(f"{run_id or 'That run'} has no saved adapter or checkpoint yet.")
+        raise gr.Error(tr("{run} has no saved adapter or checkpoint yet.", run=run_id or tr("That run")))
     ordered = sorted(sources, key=lambda s: (s.step is None, s.step or 0))
     names = [BASE] + [s.name for s in ordered]
     prompts = [line.strip() for line in prompts_text.splitlines() if line.strip()]
     if not prompts:
-        raise gr.Error("Give one prompt per line.")
+        raise gr.Error(tr("Give one prompt per line."))
     engine = holder.engine(names[1:])
     settings = settings_from("", max_new, 0.0, 1.0, 0)
     rows = []
     for i, prompt in enumerate(prompts):
         row = [prompt]
         for j, name in enumerate(names):
-            progress((i * len(names) + j) / (len(prompts) * len(names)), desc=f"{name}: prompt {i + 1}")
+            progress((i * len(names) + j) / (len(prompts) * len(names)),
+                     desc=tr("{model}: prompt {n}", model=name, n=i + 1))
             row.append(engine.generate(name, [{"role": "user", "content": prompt}], settings))
         rows.append(row)
-    headers = ["prompt", BASE] + [f"step {s.step}" if s.step is not None else "final" for s in ordered]
+    headers = [tr("prompt"), BASE] + [tr("step {n}", n=s.step) if s.step is not None else tr("final")
+                                      for s in ordered]
     return gr.update(value=rows, headers=headers)
 
 
@@ -114,12 +122,13 @@ def merge(holder: EngineHolder, name: str, progress=gr.Progress()) -> str:
 
     source = find_adapter(holder.ws, name)
     out = holder.ws.root / "exports" / f"{safe_name(name.replace('@', '-'))}-merged"
-    progress(0.1, desc="loading the base and the adapter")
+    progress(0.1, desc=tr("loading the base and the adapter"))
     try:
         merge_adapter(holder.model, source.path, out)
     except (MergeError, FileNotFoundError, ValueError) as exc:
         raise gr.Error(str(exc)) from None
-    return f"Merged **{name}** into the base: a standard model folder at `{out}` (load it with from_pretrained)."
+    return tr("Merged **{name}** into the base: a standard model folder at `{folder}` (load it with "
+              "from_pretrained).", name=name, folder=out)
 
 
 def zip_adapter(holder: EngineHolder, name: str):
@@ -153,14 +162,14 @@ def build(holder: EngineHolder) -> None:
         with gr.Row():
             prompt_choice = gr.Dropdown([BUNDLED_PROMPTS], value=BUNDLED_PROMPTS, label="Prompt set", scale=2)
             upload = gr.File(label="…or a JSONL prompt set (prompt or messages, reference, json_schema)",
-                             file_types=[".jsonl"], type="filepath", scale=2)
+                             file_types=[".jsonl"], type="filepath", scale=2, elem_id="eval-upload")
         with gr.Row():
             models = gr.CheckboxGroup(choices, value=choices[:2], label="Models", scale=3, elem_id="eval-models")
             max_new = gr.Number(64, label="Max new tokens", precision=0, minimum=1, maximum=4096, scale=1)
         with gr.Row():
             go = gr.Button("Evaluate", variant="primary", elem_id="eval-run")
             stop = gr.Button("Stop after the current prompt", elem_id="eval-stop")
-            refreshes.append(gr.Button("Refresh adapters"))
+            refreshes.append(gr.Button("Refresh adapters", elem_id="eval-refresh"))
         headline = gr.Markdown(elem_id="eval-headline")
         summary = gr.Dataframe(headers=SUMMARY_HEADERS, interactive=False, elem_id="eval-summary")
         examples = gr.Dataframe(interactive=False, wrap=True, max_height=420, elem_id="eval-examples",
@@ -173,6 +182,7 @@ def build(holder: EngineHolder) -> None:
         go.click(functools.partial(run_batch, holder), [flag, prompt_choice, upload, models, max_new],
                  [results, headline, summary, examples, results_file, examples_file])
         stop.click(lambda f: f.event.set(), flag, None)
+        i18n.retitle_on_switch(summary, SUMMARY_HEADERS)
     with gr.Tab("Checkpoint timeline"):
         runs = run_ids(holder)
         with gr.Row():
@@ -190,7 +200,7 @@ def build(holder: EngineHolder) -> None:
             merge_button = gr.Button("Merge into the base and save a model folder", elem_id="export-merge")
             zip_button = gr.Button("Zip the adapter", elem_id="export-zip")
             zip_file = gr.DownloadButton("Download the zip", visible=False, elem_id="export-download")
-            refreshes.append(gr.Button("Refresh adapters"))
+            refreshes.append(gr.Button("Refresh adapters", elem_id="export-refresh"))
         with gr.Row():
             report_button = gr.Button("Create the report of this adapter's run", elem_id="export-report")
             report_file = gr.DownloadButton("Download report", visible=False, elem_id="export-report-download")

@@ -16,6 +16,7 @@ import gradio as gr
 
 from studio.ui.compare_engine import BASE, EngineHolder
 from studio.ui.diff_html import mark_differences
+from studio.ui.i18n import tr
 
 MAX_PANES = 4
 
@@ -55,7 +56,8 @@ def stats_line(name: str, chunk) -> str:
         return f"**{html.escape(name)}**"
     ttft = "—" if chunk.ttft_s is None else f"{chunk.ttft_s:.2f} s"
     rate = "—" if chunk.tokens_per_s is None else f"{chunk.tokens_per_s:.1f} tok/s"
-    return f"**{html.escape(name)}** · {chunk.n_tokens} tokens · first token {ttft} · {rate}"
+    counts = tr("{n} tokens · first token {ttft} · {rate}", n=chunk.n_tokens, ttft=ttft, rate=rate)
+    return f"**{html.escape(name)}** · {counts}"
 
 
 def differences(answers: list[str]) -> list[str]:
@@ -63,9 +65,9 @@ def differences(answers: list[str]) -> list[str]:
     if not answers:
         return []
     first = answers[0]
-    return [f"<div class='answer'>{html.escape(first) or '<em>(empty)</em>'}</div>"] + [
-        f"<div class='answer'>{'identical to pane 1' if a == first else mark_differences(first, a)}</div>"
-        for a in answers[1:]]
+    empty, same = html.escape(tr("(empty)")), html.escape(tr("identical to pane 1"))
+    return [f"<div class='answer'>{html.escape(first) or f'<em>{empty}</em>'}</div>"] + [
+        f"<div class='answer'>{same if a == first else mark_differences(first, a)}</div>" for a in answers[1:]]
 
 
 def send(holder: EngineHolder, stop: StopFlag, prompt: str, system: str, max_new, temperature, top_p, seed,
@@ -74,9 +76,9 @@ def send(holder: EngineHolder, stop: StopFlag, prompt: str, system: str, max_new
     n = int(n_panes)
     models, histories = list(rest[:MAX_PANES]), [list(h or []) for h in rest[MAX_PANES:]]
     if not prompt.strip():
-        raise gr.Error("Type a prompt first.")
+        raise gr.Error(tr("Type a prompt first."))
     if any(not m for m in models[:n]):
-        raise gr.Error("Choose a model for every pane.")
+        raise gr.Error(tr("Choose a model for every pane."))
     try:
         engine = holder.engine([m for m in models[:n] if m != BASE])
     except (FileNotFoundError, ValueError) as exc:
@@ -94,7 +96,7 @@ def send(holder: EngineHolder, stop: StopFlag, prompt: str, system: str, max_new
             stats[i] = stats_line(models[i], chunk)
             yield (*histories, *stats, *[gr.skip()] * MAX_PANES)
         answers.append(histories[i][-1]["content"])
-        stats[i] = stats_line(models[i], chunk) + (" · stopped" if stop.event.is_set() else "")
+        stats[i] = stats_line(models[i], chunk) + (" · " + tr("stopped") if stop.event.is_set() else "")
         if stop.event.is_set():
             break
     marked = differences(answers) + [""] * (MAX_PANES - len(answers))

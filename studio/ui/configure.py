@@ -19,6 +19,8 @@ from studio.paths import check_recipe_paths
 from studio.recipe_fields import FieldSpec, field_specs, recipe_from_values, recipe_values
 from studio.recipe_io import RecipeError, load_recipe, save_recipe
 from studio.train.curves import measured_throughput
+from studio.ui import i18n
+from studio.ui.i18n import tr
 from studio.ui import scaleout_view
 from studio.ui.plots import lr_schedule_figure
 from studio.ui.vram_view import gpu_choices, gpu_gib, vram_readout
@@ -59,7 +61,7 @@ def control(spec: FieldSpec, value) -> gr.components.Component:
 def commands(recipe: Recipe, file_name: str) -> str:
     gpus = recipe.batch.num_gpus
     launch = (f"accelerate launch --num_processes {gpus} -m studio train recipes/{file_name}" if gpus > 1 else
-              f"# on N GPUs: accelerate launch --num_processes N -m studio train recipes/{file_name}")
+              f"# {tr('on N GPUs')}: accelerate launch --num_processes N -m studio train recipes/{file_name}")
     return f"python -m studio train recipes/{file_name}\n{launch}"
 
 
@@ -74,13 +76,15 @@ def readouts(ws: Workspace, recipe: Recipe) -> tuple[str, object]:
     try:
         path = dataset_file(ws, recipe.data.dataset)
     except (FileNotFoundError, ValueError) as exc:
-        return f"Steps unknown: {exc}", None
+        return tr("Steps unknown: {error}", error=exc), None
     n = count_examples(str(path), path.stat().st_mtime)
     summary = schedule_summary(n, recipe)
-    packed = " (with packing, steps count packed sequences: see the token budget)" if recipe.data.packing else ""
-    text = (f"{n} examples → {summary['n_train']} train / {summary['n_eval']} eval · "
-            f"**{summary['steps_per_epoch']}** steps per epoch · **{summary['total_steps']}** steps in all · "
-            f"warmup {summary['warmup_steps']} · ≤ {summary['tokens_per_step_max']:,.0f} tokens per step{packed}")
+    packed = (" " + tr("(with packing, steps count packed sequences: see the token budget)")
+              if recipe.data.packing else "")
+    text = tr("{n} examples → {train} train / {eval} eval · **{per_epoch}** steps per epoch · **{total}** steps in "
+              "all · warmup {warmup} · ≤ {tokens:,.0f} tokens per step", n=n, train=summary["n_train"],
+              eval=summary["n_eval"], per_epoch=summary["steps_per_epoch"], total=summary["total_steps"],
+              warmup=summary["warmup_steps"], tokens=summary["tokens_per_step_max"]) + packed
     curve = lr_curve(summary["total_steps"], recipe)
     return f"{text}\n\n{eta_markdown(ws, recipe, summary)}", lr_schedule_figure(curve, summary["warmup_steps"])
 
@@ -95,21 +99,22 @@ def eta_markdown(ws: Workspace, recipe: Recipe, summary: dict) -> str:
     model = recipe.model.name_or_path
     measured = measured_throughput(ws.runs, model)
     if measured is None:
-        return f"ETA unknown until a run of `{model}` has been measured in this workspace."
+        return tr("ETA unknown until a run of `{model}` has been measured in this workspace.", model=model)
     same_data = (measured.tokens_per_sample and measured.dataset == recipe.data.dataset
                  and not recipe.data.packing)  # packed sequences are near max length: the bound is close
     per_step = (summary["samples_per_step"] * measured.tokens_per_sample if same_data
                 else summary["tokens_per_step_max"])
     eta = eta_seconds(summary["total_steps"], per_step, measured.tokens_per_second)
-    bound = "≈" if same_data else "≤ (every sequence counted at max length)"
-    return (f"ETA {bound} **{format_seconds(eta)}** at {measured.tokens_per_second:,.0f} tokens/s, measured by run "
-            f"`{measured.run_id}` of this model")
+    bound = "≈" if same_data else tr("≤ (every sequence counted at max length)")
+    return tr("ETA {bound} **{eta}** at {speed:,.0f} tokens/s, measured by run `{run}` of this model", bound=bound,
+              eta=format_seconds(eta), speed=measured.tokens_per_second, run=measured.run_id)
 
 
 def format_seconds(seconds: float) -> str:
     minutes = round(seconds / 60)
-    return f"{seconds:.0f} s" if seconds < 90 else (f"{minutes} min" if minutes < 90 else
-                                                     f"{minutes // 60} h {minutes % 60:02d} min")
+    return tr("{seconds:.0f} s", seconds=seconds) if seconds < 90 else (
+        tr("{minutes} min", minutes=minutes) if minutes < 90 else
+        tr("{hours} h {minutes:02d} min", hours=minutes // 60, minutes=minutes % 60))
 
 
 def budget_markdown(ws: Workspace, specs: list[FieldSpec], values: list) -> str:
@@ -122,12 +127,14 @@ def budget_markdown(ws: Workspace, specs: list[FieldSpec], values: list) -> str:
         raise gr.Error(str(exc)) from None
     b = token_budget(ingest_paths([path]).records, tokenizer, recipe.data.max_length,
                      recipe.batch.per_device_batch_size)
-    return (f"**{b['examples']}** examples · {b['total_tokens']:,} tokens ({b['loss_tokens']:,} with loss) · mean "
-            f"{b['mean_tokens']:.0f}, max {b['max_tokens']} · at max length {recipe.data.max_length}: "
-            f"**{b['truncated_share']:.1%}** truncated, **{b['dropped_share']:.1%}** dropped (nothing left to "
-            f"learn) · padding efficiency without packing **{b['efficiency_unpacked']:.0%}** (micro-batch "
-            f"{recipe.batch.per_device_batch_size}), with packing **{b['efficiency_packed']:.0%}** in "
-            f"{b['packed_sequences']} sequences")
+    return tr("**{examples}** examples · {tokens:,} tokens ({loss_tokens:,} with loss) · mean {mean:.0f}, max {max} "
+              "· at max length {max_length}: **{truncated:.1%}** truncated, **{dropped:.1%}** dropped (nothing left "
+              "to learn) · padding efficiency without packing **{unpacked:.0%}** (micro-batch {batch}), with "
+              "packing **{packed:.0%}** in {sequences} sequences", examples=b["examples"], tokens=b["total_tokens"],
+              loss_tokens=b["loss_tokens"], mean=b["mean_tokens"], max=b["max_tokens"],
+              max_length=recipe.data.max_length, truncated=b["truncated_share"], dropped=b["dropped_share"],
+              unpacked=b["efficiency_unpacked"], batch=recipe.batch.per_device_batch_size,
+              packed=b["efficiency_packed"], sequences=b["packed_sequences"])
 
 
 def check(ws: Workspace, specs: list[FieldSpec], values: list, gpu: float) -> tuple:
@@ -136,11 +143,14 @@ def check(ws: Workspace, specs: list[FieldSpec], values: list, gpu: float) -> tu
         recipe = check_recipe_paths(ws, recipe_from_values(specs, values))  # a local path must be one the UI may open
     except RecipeError as exc:
         problems = "\n".join(f"- `{e.path}`: {e.message}" for e in exc.errors)
-        return f"**{len(exc.errors)} problem(s)** — fix these fields:\n\n{problems}", "", "", None, "", None
+        # Each field's message comes from studio.config and stays English.
+        return (tr("**{count} problem(s)** — fix these fields:", count=len(exc.errors)) + f"\n\n{problems}", "", "",
+                None, "", None)
     b = recipe.batch
-    verdict = (f"**Valid** · method `{recipe.method}` · model `{recipe.model.name_or_path}` · effective batch "
-               f"**{effective_batch(recipe)}** ({b.per_device_batch_size} per device × {b.num_gpus} GPU × "
-               f"{b.gradient_accumulation_steps} accumulation)")
+    verdict = tr("**Valid** · method `{method}` · model `{model}` · effective batch **{batch}** ({per_device} per "
+                 "device × {gpus} GPU × {accum} accumulation)", method=recipe.method,
+                 model=recipe.model.name_or_path, batch=effective_batch(recipe), per_device=b.per_device_batch_size,
+                 gpus=b.num_gpus, accum=b.gradient_accumulation_steps)
     return (verdict, commands(recipe, f"{safe_name(recipe.name, 'recipe')}.yaml"), *readouts(ws, recipe),
             *vram_readout(recipe, gpu))
 
@@ -148,24 +158,26 @@ def check(ws: Workspace, specs: list[FieldSpec], values: list, gpu: float) -> tu
 def save(recipes_dir: Path, specs: list[FieldSpec], values: list, file_name: str):
     stem = safe_name(Path(file_name or "").stem, "")
     if not stem:
-        raise gr.Error("Give the recipe a file name.")
+        raise gr.Error(tr("Give the recipe a file name."))
     target = recipes_dir / f"{stem}.yaml"
     if target.exists():
-        raise gr.Error(f"recipes/{target.name} exists; pick a new name (saved recipes are never overwritten).")
+        raise gr.Error(tr("recipes/{name} exists; pick a new name (saved recipes are never overwritten).",
+                          name=target.name))
     try:
         recipe = recipe_from_values(specs, values)
     except RecipeError as exc:
         raise gr.Error(str(exc)) from None
     recipe.name = stem
     save_recipe(recipe, target, header=f"python -m studio train recipes/{target.name}")
-    return (f"Saved `recipes/{target.name}`", gr.update(choices=recipe_choices(recipes_dir), value=target.name),
+    return (tr("Saved `recipes/{name}`", name=target.name),
+            gr.update(choices=recipe_choices(recipes_dir), value=target.name),
             gr.update(value=str(target), visible=True))
 
 
 def load_uploaded(specs: list[FieldSpec], path: str | None) -> list:
     """Form values from an uploaded recipe YAML; every problem is named by field and line, nothing changes."""
     if not path:
-        raise gr.Error("No file received.")
+        raise gr.Error(tr("No file received."))
     try:
         recipe = load_recipe(path)
     except RecipeError as exc:
@@ -200,7 +212,8 @@ def build(ctx) -> RecipeForm:
     saved = gr.Markdown()
     controls = []
     for section, group in groupby(zip(specs, recipe_values(start, specs)), key=lambda pair: pair[0].section):
-        with gr.Accordion(SECTION_TITLES.get(section, section), open=section in OPEN_SECTIONS):
+        with gr.Accordion(SECTION_TITLES.get(section, section), open=section in OPEN_SECTIONS,
+                          elem_id=f"section-{section or 'run'}"):
             with gr.Row(equal_height=False):
                 for spec, value in group:
                     with gr.Column(min_width=220):
@@ -209,8 +222,11 @@ def build(ctx) -> RecipeForm:
     def on_change(gpu_choice, *values):
         return check(ctx.workspace, specs, list(values), gpu_gib(gpu_choice, ctx.device))
 
-    gr.on([gpu.change, *(c.change for c in controls)], on_change, [gpu, *controls],
-          [verdict, command, steps, lr_plot, memory, memory_bar])
+    readouts_shown = [verdict, command, steps, lr_plot, memory, memory_bar]
+    gr.on([gpu.change, *(c.change for c in controls)], on_change, [gpu, *controls], readouts_shown)
+    i18n.refresh_on_switch(on_change, [gpu, *controls], readouts_shown)
+    if ctx.device.kind == "cuda":  # the detected GPU's label says "detected"
+        i18n.refresh_on_switch(lambda: gr.update(choices=gpu_choices(ctx.device)), None, [gpu])
     picker.change(lambda name: recipe_values(load_recipe(ctx.recipes_dir / Path(name).name), specs), picker,
                   controls)
     budget_button.click(lambda *values: budget_markdown(ctx.workspace, specs, list(values)), controls, budget)

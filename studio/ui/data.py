@@ -19,6 +19,8 @@ from studio.data.versions import save_version
 from studio.models import load_tokenizer
 from studio.paths import check_local, check_model_ref, is_local
 from studio.ui import data_views as views
+from studio.ui import i18n
+from studio.ui.i18n import tr
 from studio.ui.plots import token_histogram
 from studio.workspace import Workspace, safe_name
 
@@ -60,7 +62,7 @@ def gather_sources(ws: Workspace, uploaded, sample: str, location: str) -> tuple
         else:
             hub = location.strip()
     if not paths and not hub:
-        raise gr.Error("Upload a file, pick a bundled sample, or give a workspace folder or Hub dataset id.")
+        raise gr.Error(tr("Upload a file, pick a bundled sample, or give a workspace folder or Hub dataset id."))
     return paths, names, hub
 
 
@@ -80,32 +82,49 @@ def process(ws: Workspace, uploaded, sample, location, fmt, mapping_text, max_hi
     data = prepare_files(paths, tokenizer, settings, max_length=int(max_length), hub_dataset=hub, format=fmt,
                          mapping=mapping, cleanup=cleanup, display_names=names,
                          progress=lambda fraction, message: progress(fraction, desc=message))
-    rows, page, pages = views.table_page(data.records)
+    rows, page_text = search(data, "", 1)
     docs = list(dict.fromkeys(f["doc"] for f in data.fragments))
     rendered = "".join(views.rendered_example_html(tokenizer, encode_record(tokenizer, r, int(max_length)), r["id"])
                        for r in data.records[:RENDERED_EXAMPLES])
-    counts = [f["n_tokens"] for f in data.fragments]
     first = names.get(str(paths[0]), str(paths[0]).removeprefix("bundled:")) if paths else hub
-    return (data, views.summary_markdown(data.summary), views.file_rows(data.ingest.files),
-            views.cleanup_markdown(data.cleanup), views.issue_rows(data.issues), rows, f"page {page} / {pages}",
-            token_histogram(counts, settings.min_tokens, settings.max_tokens),
+    summary, files, cleaned, issues, histogram = reports(data, settings.min_tokens, settings.max_tokens)
+    return (data, summary, files, cleaned, issues, rows, page_text, histogram,
             gr.update(choices=docs, value=docs[0] if docs else None),
             views.document_tree_html(data.fragments, docs[0]) if docs else "", rendered,
             safe_name(Path(first).stem, "dataset"))
 
 
+def reports(data: PreparedData, min_tokens, max_tokens) -> tuple:
+    """The summary, file and issue tables, clean-up report and length histogram of prepared data."""
+    counts = [f["n_tokens"] for f in data.fragments]
+    return (views.summary_markdown(data.summary), i18n.table(views.FILE_COLUMNS, views.file_rows(data.ingest.files)),
+            views.cleanup_markdown(data.cleanup), i18n.table(views.ISSUE_COLUMNS, views.issue_rows(data.issues)),
+            token_histogram(counts, min_tokens, max_tokens))
+
+
 def search(data: PreparedData | None, query: str, page: float):
     if data is None:
-        return [], "page 1 / 1"
-    rows, page, pages = views.table_page(data.records, query, int(page or 1))
-    return rows, f"page {page} / {pages}"
+        return i18n.table(views.TABLE_COLUMNS, []), tr("page {page} / {pages}", page=1, pages=1)
+    rows, page, pages = views.table_page(data.records, query or "", int(page or 1))
+    return i18n.table(views.TABLE_COLUMNS, rows), tr("page {page} / {pages}", page=page, pages=pages)
+
+
+def shown_again(data: PreparedData | None, query: str, page: float, doc: str | None, min_tokens, max_tokens):
+    """What the tab shows of the prepared data, made again in the current language (after a language switch)."""
+    rows, page_text = search(data, query, page)
+    if data is None:  # nothing read yet: empty tables, titled in the new language
+        return (gr.skip(), i18n.table(views.FILE_COLUMNS, []), gr.skip(), i18n.table(views.ISSUE_COLUMNS, []), rows,
+                page_text, gr.skip(), gr.skip())
+    summary, files, cleaned, issues, histogram = reports(data, min_tokens, max_tokens)
+    tree = views.document_tree_html(data.fragments, doc) if doc else gr.skip()
+    return summary, files, cleaned, issues, rows, page_text, histogram, tree
 
 
 def save(ws: Workspace, data: PreparedData | None, name: str, parameters: dict):
     if data is None or not data.records:
-        raise gr.Error("Nothing to save yet: read some data first.")
+        raise gr.Error(tr("Nothing to save yet: read some data first."))
     version = save_version(ws, name.strip(), data.records, operation="ingest+chunk", parameters=parameters)
-    return (f"Saved **{version.ref}** ({len(data.records)} records) in `{version.path}`",
+    return (tr("Saved **{ref}** ({n} records) in `{path}`", ref=version.ref, n=len(data.records), path=version.path),
             gr.update(value=str(version.data_file), visible=True))
 
 
@@ -116,7 +135,7 @@ def build(ctx) -> None:
         uploaded = gr.File(label="Files (jsonl, json, csv, tsv, parquet, txt, md, pdf, docx)", file_count="multiple",
                            elem_id="data-upload")
         with gr.Column():
-            sample = gr.Dropdown(choices=[""] + SAMPLES, value="", label="…or a bundled sample")
+            sample = gr.Dropdown(choices=[""] + SAMPLES, value="", label="…or a bundled sample", elem_id="data-sample")
             location = gr.Textbox(label="…or a folder inside the workspace, or a Hub dataset id")
             tokenizer_ref = gr.Textbox(ctx.model, label="Tokenizer (model reference)")
     with gr.Accordion("Format and field mapping", open=False):
@@ -136,10 +155,10 @@ def build(ctx) -> None:
     run = gr.Button("Read and chunk", variant="primary", elem_id="data-run")
     state = gr.State(None)
     summary = gr.Markdown(elem_id="data-summary")
-    files = gr.Dataframe(headers=["file", "encoding", "format", "records", "skipped", "mapping"], label="Files",
+    files = gr.Dataframe(headers=views.FILE_COLUMNS, label="Files",
                          interactive=False, elem_id="data-files")
     cleaned = gr.Markdown(elem_id="data-cleanup")
-    issues = gr.Dataframe(headers=["severity", "file", "where", "message"], label="Issues", wrap=True,
+    issues = gr.Dataframe(headers=views.ISSUE_COLUMNS, label="Issues", wrap=True,
                           max_height=240, interactive=False, elem_id="data-issues")
     with gr.Tabs():
         with gr.Tab("Fragments"):
@@ -169,6 +188,8 @@ def build(ctx) -> None:
     for trigger in (query.submit, page.submit):
         trigger(search, [state, query, page], [table, page_info])
     doc.change(lambda data, d: views.document_tree_html(data.fragments, d) if data and d else "", [state, doc], tree)
+    i18n.refresh_on_switch(shown_again, [state, query, page, doc, min_tokens, max_tokens],
+                           [summary, files, cleaned, issues, table, page_info, histogram, tree])
     save_button.click(lambda data, n, t, lo, hi, ov: save(ws, data, n, {"tokenizer": t, "min_tokens": lo,
                                                                         "max_tokens": hi, "overlap": ov}),
                       [state, name, tokenizer_ref, min_tokens, max_tokens, overlap], [saved, download])

@@ -8,26 +8,31 @@ from itertools import groupby
 
 from studio.data.ingest import FileReport, IngestIssue
 from studio.data.templates import EncodedExample
+from studio.ui.i18n import tr
 
 TABLE_COLUMNS = ["id", "n_tokens", "text", "source"]
+FILE_COLUMNS = ["file", "encoding", "format", "records", "skipped", "mapping"]
+ISSUE_COLUMNS = ["severity", "file", "where", "message"]
 
 
 def summary_markdown(summary: dict) -> str:
     if not summary:
         return ""
-    parts = [f"**{summary['files']}** files · **{summary['records']}** records · format "
-             f"{', '.join(summary['formats']) or '—'} · encoding {', '.join(summary['encodings']) or '—'}"]
+    parts = [tr("**{files}** files · **{records}** records · format {formats} · encoding {encodings}",
+                files=summary["files"], records=summary["records"], formats=", ".join(summary["formats"]) or "—",
+                encodings=", ".join(summary["encodings"]) or "—")]
     if summary.get("fragments"):
-        parts.append(f"**{summary['documents']}** documents → **{summary['fragments']}** fragments · "
-                     f"{summary['total_tokens']:,} tokens · mean {summary['mean_tokens']:.0f} · p50 "
-                     f"{summary['p50_tokens']:.0f} · p95 {summary['p95_tokens']:.0f} · max {summary['max_tokens']}")
+        parts.append(tr("**{documents}** documents → **{fragments}** fragments · {tokens:,} tokens · mean "
+                        "{mean:.0f} · p50 {p50:.0f} · p95 {p95:.0f} · max {max}", documents=summary["documents"],
+                        fragments=summary["fragments"], tokens=summary["total_tokens"], mean=summary["mean_tokens"],
+                        p50=summary["p50_tokens"], p95=summary["p95_tokens"], max=summary["max_tokens"]))
     if summary.get("chat_examples"):
-        parts.append(f"**{summary['chat_examples']}** chat examples (kept whole, not chunked)")
+        parts.append(tr("**{n}** chat examples (kept whole, not chunked)", n=summary["chat_examples"]))
     if "truncated_share" in summary:
-        parts.append(f"{summary['truncated_share']:.1%} of records would be truncated at max length "
-                     f"{summary['max_length']}")
+        parts.append(tr("{share:.1%} of records would be truncated at max length {max_length}",
+                        share=summary["truncated_share"], max_length=summary["max_length"]))
     if summary.get("issues"):
-        parts.append(f"⚠ {summary['issues']} issues listed below: nothing was dropped silently")
+        parts.append(tr("⚠ {n} issues listed below: nothing was dropped silently", n=summary["issues"]))
     return "\n\n".join(parts)
 
 
@@ -41,15 +46,18 @@ def cleanup_markdown(reports: dict[str, dict]) -> str:
     """What each chat clean-up option changed, with before → after examples."""
     blocks = []
     for option, report in reports.items():
-        head = (f"**{option}**: {report['changed_records']} records, {report['changed_turns']} turns changed"
-                + (f", {report['still_too_long']} still too long" if report.get("still_too_long") else ""))
+        # The option names ("filler words", …) come from studio.data.fragments and are in the catalogue.
+        head = (tr("**{option}**: {records} records, {turns} turns changed", option=tr(option),
+                   records=report["changed_records"], turns=report["changed_turns"])
+                + (tr(", {n} still too long", n=report["still_too_long"]) if report.get("still_too_long") else ""))
         examples = "\n".join(f"- `{before}` → `{after}`" for before, after in report.get("examples", []))
         blocks.append(f"{head}\n\n{examples}" if examples else head)
     return "\n\n".join(blocks)
 
 
 def issue_rows(issues: Sequence[IngestIssue]) -> list[list[str]]:
-    return [[i.severity, i.file, i.where, i.message] for i in issues]
+    """One row per issue; the severity is translated, the message is the reader's own (English)."""
+    return [[tr(i.severity), i.file, i.where, i.message] for i in issues]
 
 
 def table_page(records: Sequence[dict], query: str = "", page: int = 1, page_size: int = 50
@@ -74,19 +82,21 @@ def document_tree_html(fragments: Sequence[dict], doc: str) -> str:
     """document → section → paragraph → fragments, with the text each fragment repeats from its predecessor marked."""
     mine = [f for f in fragments if f["doc"] == doc]
     if not mine:
-        return "<p>No fragments for this document.</p>"
+        return f"<p>{html.escape(tr('No fragments for this document.'))}</p>"
+    repeated = tr("repeated from the previous fragment")
     out = [f"<div class='doc-tree'><h4>{html.escape(doc)}</h4>"]
     for section, in_section in groupby(mine, key=lambda f: f["section"]):
-        out.append(f"<details open><summary>section {section}</summary>")
+        out.append(f"<details open><summary>{html.escape(tr('section {n}', n=section))}</summary>")
         for paragraph, in_paragraph in groupby(in_section, key=lambda f: f["paragraph"]):
-            out.append(f"<details open style='margin-left:1em'><summary>paragraph {paragraph}</summary>")
+            out.append(f"<details open style='margin-left:1em'><summary>{html.escape(tr('paragraph {n}', n=paragraph))}"
+                       "</summary>")
             previous = None
             for frag in in_paragraph:
                 shared = max(0, previous["end"] - frag["start"]) if previous else 0
-                body = (f"<mark title='repeated from the previous fragment'>{html.escape(frag['text'][:shared])}"
+                body = (f"<mark title='{html.escape(repeated, quote=True)}'>{html.escape(frag['text'][:shared])}"
                         f"</mark>{html.escape(frag['text'][shared:])}")
                 out.append(f"<div class='fragment' style='margin:0.3em 0 0.3em 2em'><code>{html.escape(frag['id'])}"
-                           f"</code> · {frag['n_tokens']} tokens<br>{body}</div>")
+                           f"</code> · {html.escape(tr('{n} tokens', n=frag['n_tokens']))}<br>{body}</div>")
                 previous = frag
             out.append("</details>")
         out.append("</details>")
@@ -121,6 +131,7 @@ def rendered_example_html(tokenizer, example: EncodedExample, title: str) -> str
         style = "background:#bbf7d0" if learned else "color:#6b7280;background:#f3f4f6"
         spans.append(f"<span style='{style};border-right:1px solid #fff'>{piece}</span>")
     learned = sum(example.loss_mask)
-    note = " · truncated" if example.truncated else ""
-    return (f"<div class='rendered'><p><code>{html.escape(title)}</code> · {example.n_tokens} tokens, {learned} "
-            f"with loss{note}</p><div style='font-family:monospace;line-height:1.8'>{''.join(spans)}</div></div>")
+    note = " · " + tr("truncated") if example.truncated else ""
+    counts = tr("{n} tokens, {learned} with loss", n=example.n_tokens, learned=learned)
+    return (f"<div class='rendered'><p><code>{html.escape(title)}</code> · {html.escape(counts + note)}</p>"
+            f"<div style='font-family:monospace;line-height:1.8'>{''.join(spans)}</div></div>")

@@ -85,6 +85,24 @@ def tr(text: str, **values) -> str:
     return out.format(**values) if values else out
 
 
+def table(columns: Iterable[str], rows: list):
+    """A Dataframe update with its column names in the current language: a bare list of rows would be shown under
+    the headers the table was built with, which are English."""
+    return gr.update(value=rows, headers=[tr(c) for c in columns])
+
+
+def rows_of(value) -> list[list]:
+    """The rows of a Dataframe's value as a handler receives it (a pandas DataFrame), less all-blank ones."""
+    rows = value.values.tolist() if hasattr(value, "values") else list(value or [])
+    return [row for row in rows if any(cell not in ("", None) for cell in row)]
+
+
+def retitle_on_switch(block, columns: list[str]) -> None:
+    """Re-send a table's rows under `columns` in the new language after a switch: the page shows the column names
+    that came with the table's value, so a header update alone leaves them as they were."""
+    refresh_on_switch(lambda value: table(columns, rows_of(value)), [block], [block])
+
+
 def read_language(ws: Workspace) -> str:
     try:
         lang = json.loads((ws.root / SETTINGS_FILE).read_text(encoding="utf-8")).get("language")
@@ -154,10 +172,13 @@ class Entry:
 
 
 def handler_outputs(demo: gr.Blocks) -> set[int]:
-    """Ids of the blocks some event writes to: their text belongs to the handler, not to the build."""
+    """Ids of the blocks some event or language-switch refresher writes to: their text belongs to the handler, not
+    to the build."""
     ids = set()
     for fn in demo.fns.values():
         ids.update(getattr(block, "_id", None) for block in fn.outputs)
+    for _, _, outputs in _refreshers:  # wired after the collection, so not among demo.fns yet
+        ids.update(getattr(block, "_id", None) for block in outputs)
     return ids
 
 

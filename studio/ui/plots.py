@@ -1,4 +1,4 @@
-"""Plot builders: pure functions from data to plotly figures, shared by every tab."""
+"""Plot builders: pure functions from data to plotly figures, shared by every tab, titled in the current language."""
 
 from __future__ import annotations
 
@@ -6,16 +6,20 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
+from studio.ui.i18n import tr
+
 
 def token_histogram(counts: Sequence[int], min_tokens: int | None = None, max_tokens: int | None = None,
-                    title: str = "Fragment length (tokens)") -> go.Figure:
+                    title: str | None = None) -> go.Figure:
     """Histogram of token counts with the window's min and max marked, so outliers are visible at a glance."""
-    fig = go.Figure(go.Histogram(x=list(counts), nbinsx=40, marker_color="#6366f1", name="fragments"))
-    for value, label in ((min_tokens, "min"), (max_tokens, "max")):
+    fig = go.Figure(go.Histogram(x=list(counts), nbinsx=40, marker_color="#6366f1", name=tr("fragments")))
+    for value, label in ((min_tokens, tr("min {value}", value=min_tokens)),
+                         (max_tokens, tr("max {value}", value=max_tokens))):
         if value is not None:
-            fig.add_vline(x=value, line_dash="dash", line_color="#ef4444", annotation_text=f"{label} {value}")
-    fig.update_layout(title=title, xaxis_title="tokens", yaxis_title="count", bargap=0.05, height=360,
-                      margin=dict(l=40, r=20, t=50, b=40), template="plotly_white")
+            fig.add_vline(x=value, line_dash="dash", line_color="#ef4444", annotation_text=label)
+    fig.update_layout(title=title or tr("Fragment length (tokens)"), xaxis_title=tr("tokens"),
+                      yaxis_title=tr("count"), bargap=0.05, height=360, margin=dict(l=40, r=20, t=50, b=40),
+                      template="plotly_white")
     return fig
 
 
@@ -25,48 +29,52 @@ def s_curve_figure(points: Sequence[Sequence[float]], threshold: float, bands: i
     Pairs left of the threshold that still become candidates are the ones verification has to throw out.
     """
     xs, ys = [p[0] for p in points], [p[1] for p in points]
-    fig = go.Figure(go.Scatter(x=xs, y=ys, mode="lines", name=f"{bands} bands × {rows} rows",
-                               line=dict(color="#6366f1", width=3)))
-    fig.add_vline(x=threshold, line_dash="dash", line_color="#ef4444", annotation_text=f"threshold {threshold}")
+    fig = go.Figure(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color="#6366f1", width=3),
+                               name=tr("{bands} bands × {rows} rows", bands=bands, rows=rows)))
+    fig.add_vline(x=threshold, line_dash="dash", line_color="#ef4444",
+                  annotation_text=tr("threshold {value}", value=threshold))
     midpoint = (1 / bands) ** (1 / rows)
-    fig.add_vline(x=midpoint, line_dash="dot", line_color="#6b7280", annotation_text=f"midpoint {midpoint:.2f}",
-                  annotation_position="bottom right")
-    fig.update_layout(title="LSH S-curve: P(candidate) vs Jaccard", xaxis_title="Jaccard similarity",
-                      yaxis_title="P(candidate pair)", height=340, margin=dict(l=40, r=20, t=50, b=40),
+    fig.add_vline(x=midpoint, line_dash="dot", line_color="#6b7280",
+                  annotation_text=tr("midpoint {value:.2f}", value=midpoint), annotation_position="bottom right")
+    fig.update_layout(title=tr("LSH S-curve: P(candidate) vs Jaccard"), xaxis_title=tr("Jaccard similarity"),
+                      yaxis_title=tr("P(candidate pair)"), height=340, margin=dict(l=40, r=20, t=50, b=40),
                       template="plotly_white", xaxis_range=[0, 1], yaxis_range=[0, 1.02])
     return fig
 
 
 def count_bars(counts: dict, title: str, x_title: str) -> go.Figure:
-    """Bars of count per key, e.g. duplicate-cluster sizes."""
+    """Bars of count per key, e.g. duplicate-cluster sizes (`title` and `x_title` in the reader's language)."""
     keys = sorted(counts, key=lambda k: float(k))
     fig = go.Figure(go.Bar(x=[str(k) for k in keys], y=[counts[k] for k in keys], marker_color="#6366f1"))
-    fig.update_layout(title=title, xaxis_title=x_title, yaxis_title="count", height=300,
+    fig.update_layout(title=title, xaxis_title=x_title, yaxis_title=tr("count"), height=300,
                       margin=dict(l=40, r=20, t=50, b=40), template="plotly_white")
     return fig
 
 
-def bucket_boxes(values_by_bucket: dict[str, Sequence[float]], title: str = "Perplexity per length bucket"
-                 ) -> go.Figure:
+def bucket_boxes(values_by_bucket: dict[str, Sequence[float]], title: str | None = None) -> go.Figure:
     """One box per bucket on a log axis: perplexity spans orders of magnitude between clean and garbled text."""
     fig = go.Figure([go.Box(y=list(values), name=name, boxpoints="outliers") for name, values in
                      values_by_bucket.items()])
-    fig.update_layout(title=title, yaxis_type="log", yaxis_title="perplexity", height=360, showlegend=False,
+    fig.update_layout(title=title or tr("Perplexity per length bucket"), yaxis_type="log",
+                      yaxis_title=tr("perplexity"), height=360, showlegend=False,
                       margin=dict(l=40, r=20, t=50, b=40), template="plotly_white")
     return fig
 
 
 def length_scatter(lengths: Sequence[int], values: Sequence[float], labels: Sequence[str], ids: Sequence[str],
-                   title: str = "Length vs perplexity") -> go.Figure:
+                   title: str | None = None) -> go.Figure:
     """Each record as a point, coloured by its flag (kept / high / low), hover shows its id."""
     fig = go.Figure()
     colours = {"kept": "#9ca3af", "high": "#ef4444", "low": "#f59e0b"}
+    names = {"kept": tr("kept"), "high": tr("high"), "low": tr("low")}
     for label, colour in colours.items():
         chosen = [i for i, lab in enumerate(labels) if lab == label]
         if chosen:
             fig.add_trace(go.Scatter(x=[lengths[i] for i in chosen], y=[values[i] for i in chosen], mode="markers",
-                                     name=label, text=[ids[i] for i in chosen], marker=dict(color=colour, size=7)))
-    fig.update_layout(title=title, xaxis_title="tokens", yaxis_title="perplexity", yaxis_type="log", height=380,
+                                     name=names[label], text=[ids[i] for i in chosen],
+                                     marker=dict(color=colour, size=7)))
+    fig.update_layout(title=title or tr("Length vs perplexity"), xaxis_title=tr("tokens"),
+                      yaxis_title=tr("perplexity"), yaxis_type="log", height=380,
                       margin=dict(l=40, r=20, t=50, b=40), template="plotly_white")
     return fig
 
@@ -75,15 +83,17 @@ def lr_schedule_figure(curve: Sequence[float], warmup: int) -> go.Figure:
     """Learning rate at every optimizer step of the run, warmup end marked."""
     fig = go.Figure(go.Scatter(x=list(range(len(curve))), y=list(curve), mode="lines", line=dict(color="#6366f1")))
     if warmup:
-        fig.add_vline(x=warmup, line_dash="dot", line_color="#6b7280", annotation_text=f"warmup {warmup}")
-    fig.update_layout(title="Learning-rate schedule", xaxis_title="optimizer step", yaxis_title="learning rate",
+        fig.add_vline(x=warmup, line_dash="dot", line_color="#6b7280",
+                      annotation_text=tr("warmup {steps}", steps=warmup))
+    fig.update_layout(title=tr("Learning-rate schedule"), xaxis_title=tr("optimizer step"),
+                      yaxis_title=tr("learning rate"),
                       height=300, margin=dict(l=50, r=20, t=50, b=40), template="plotly_white")
     return fig
 
 
 VRAM_TERMS = (("weights_gib", "weights"), ("lora_gib", "LoRA"), ("gradients_gib", "gradients"),
               ("optimizer_gib", "optimizer"), ("activations_gib", "activations"), ("logits_gib", "logits"),
-              ("overhead_gib", "CUDA + allocator"))
+              ("overhead_gib", "CUDA + allocator"))  # labels in English, translated when drawn
 
 
 def vram_bar(terms: dict, gpu_gib: float, title: str) -> go.Figure:
@@ -91,8 +101,9 @@ def vram_bar(terms: dict, gpu_gib: float, title: str) -> go.Figure:
 
     The terms are drawn as they are; the peak (which counts logits and recompute once, not both) is in the title.
     """
-    fig = go.Figure([go.Bar(y=["estimate"], x=[terms[key]], name=label, orientation="h",
-                            hovertemplate=f"{label}: %{{x:.2f}} GiB<extra></extra>") for key, label in VRAM_TERMS])
+    labels = [(key, tr(label)) for key, label in VRAM_TERMS]
+    fig = go.Figure([go.Bar(y=[tr("estimate")], x=[terms[key]], name=label, orientation="h",
+                            hovertemplate=f"{label}: %{{x:.2f}} GiB<extra></extra>") for key, label in labels])
     fig.add_vline(x=gpu_gib, line_color="#ef4444", line_width=3, annotation_text=f"GPU {gpu_gib:g} GiB")
     fig.update_layout(barmode="stack", title=title, xaxis_title="GiB", height=230, template="plotly_white",
                       margin=dict(l=60, r=20, t=50, b=40), legend=dict(orientation="h", y=-0.45))

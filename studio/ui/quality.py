@@ -11,7 +11,9 @@ from studio.quality.apply import apply_removals, write_report
 from studio.quality.dedup import KEEP_CHOICES, PRESETS, VERIFY_CHOICES, Cancelled, DedupInputError, DedupSettings
 from studio.quality.dedup import find_duplicates
 from studio.quality.lsh import s_curve
+from studio.ui import i18n
 from studio.ui import quality_views as views
+from studio.ui.i18n import tr
 from studio.ui import quality_ppl
 from studio.ui.quality_state import SAMPLE_SOURCES, Review, source_choices
 from studio.ui.plots import count_bars, s_curve_figure
@@ -46,27 +48,29 @@ def run_dedup(ws: Workspace, review: Review, ref: str, threshold, num_perm, band
     except DedupInputError as exc:
         raise gr.Error(str(exc)) from None
     except Cancelled:
-        raise gr.Error("Deduplication cancelled; nothing was written.") from None
+        raise gr.Error(tr("Deduplication cancelled; nothing was written.")) from None
     review.dedup_removed = result.removed
     json_path, csv_path = write_report(ws.reports / source.name / source.version, "dedup", result.report,
                                        result.removed)
     report = result.report
     return (review, views.dedup_summary_markdown(report),
-            count_bars(report["cluster_sizes"], "Duplicate clusters by size", "records per cluster"),
-            views.clusters_html(report["largest_clusters"]), views.dedup_flag_rows(result.removed),
+            count_bars(report["cluster_sizes"], tr("Duplicate clusters by size"), tr("records per cluster")),
+            views.clusters_html(report["largest_clusters"]),
+            i18n.table(views.DEDUP_FLAG_COLUMNS, views.dedup_flag_rows(result.removed)),
             gr.update(value=str(json_path), visible=True), gr.update(value=str(csv_path), visible=True))
 
 
 def apply_flags(ws: Workspace, review: Review, dedup_rows, ppl_rows):
     if review.source is None or not (review.dedup_removed or review.ppl_removed):
-        raise gr.Error("Run a duplicate or perplexity report first.")
+        raise gr.Error(tr("Run a duplicate or perplexity report first."))
     spared = views.unflagged_ids(dedup_rows) + views.unflagged_ids(ppl_rows)
     kept, removed = apply_removals(review.source.records, review.dedup_removed + review.ppl_removed, spared)
     version = save_version(ws, review.source.name, kept, operation="quality", parent=review.source.ref,
                            parameters={"unflagged": spared}, removed=removed)
-    return (f"Saved **{version.ref}**: {len(kept)} records kept, {len(removed)} removed (listed with reasons in "
-            f"`{version.path / 'removed.jsonl'}`); {len(spared)} flags cleared by you. "
-            f"`{review.source.ref}` is unchanged.", gr.update(choices=source_choices(ws)))
+    return (tr("Saved **{ref}**: {kept} records kept, {removed} removed (listed with reasons in `{path}`); "
+               "{cleared} flags cleared by you. `{source}` is unchanged.", ref=version.ref, kept=len(kept),
+               removed=len(removed), path=version.path / "removed.jsonl", cleared=len(spared),
+               source=review.source.ref), gr.update(choices=source_choices(ws)))
 
 
 def build(ctx) -> None:
@@ -76,7 +80,7 @@ def build(ctx) -> None:
     with gr.Row():
         source = gr.Dropdown(source_choices(ws), value=SAMPLE_SOURCES[0], label="Dataset", scale=3,
                              allow_custom_value=True, elem_id="quality-source")
-        refresh = gr.Button("Refresh list", scale=1)
+        refresh = gr.Button("Refresh list", scale=1, elem_id="quality-refresh")
     with gr.Tab("Duplicates"):
         with gr.Row():
             preset = gr.Dropdown(["custom", *PRESETS], value="custom", label="Preset threshold")
@@ -109,6 +113,9 @@ def build(ctx) -> None:
     inputs = [threshold, num_perm, bands, rows, auto]
     for control in inputs:
         control.change(curve, inputs, scurve)
+    i18n.refresh_on_switch(curve, inputs, [scurve])
+    i18n.refresh_on_switch(lambda v: i18n.table(views.DEDUP_FLAG_COLUMNS, views.reworded(i18n.rows_of(v))), [flags],
+                           [flags])
     preset.change(lambda name, t: PRESETS.get(name, t), [preset, threshold], threshold)
     refresh.click(lambda: gr.update(choices=source_choices(ws)), None, source)
     job = run.click(functools.partial(run_dedup, ws), [review, source, *inputs, shingle, keep, verify],

@@ -13,7 +13,9 @@ from studio.quality.apply import write_report
 from studio.quality.buckets import BucketSettings, tail_count
 from studio.quality.perplexity import Cancelled, load_scorer, score_records
 from studio.quality.ppl_report import bucket_scores, build_report, split_records
+from studio.ui import i18n
 from studio.ui import quality_views as views
+from studio.ui.i18n import tr
 from studio.ui.plots import bucket_boxes, length_scatter
 from studio.ui.quality_state import Review
 from studio.workspace import Workspace
@@ -36,9 +38,9 @@ def small_bucket_note(report: dict, settings: BucketSettings) -> str:
     sizes = [b["records"] for b in report["buckets"]]
     if any(tail_count(n, settings.trim_high) or tail_count(n, settings.trim_low) for n in sizes):
         return ""
-    return (f"\n\n⚠ The buckets hold at most {max(sizes, default=0)} records, so {settings.trim_high:.0%} / "
-            f"{settings.trim_low:.0%} tails round to none: use fewer buckets, larger fractions, or chunk the "
-            f"documents first (Data tab).")
+    return "\n\n" + tr("⚠ The buckets hold at most {records} records, so {high:.0%} / {low:.0%} tails round to none: "
+                        "use fewer buckets, larger fractions, or chunk the documents first (Data tab).",
+                        records=max(sizes, default=0), high=settings.trim_high, low=settings.trim_low)
 
 
 def threshold_rows(report: dict) -> list[list]:
@@ -51,7 +53,8 @@ def threshold_rows(report: dict) -> list[list]:
 
 
 def ppl_flag_rows(removed: list[dict]) -> list[list]:
-    return [[True, r["id"], r["reason"], round(r["perplexity"], 2), r["bucket"], r["n_tokens"]] for r in removed]
+    return [[True, r["id"], views.reason_text(r["reason"]), round(r["perplexity"], 2), r["bucket"], r["n_tokens"]]
+            for r in removed]
 
 
 def figures(report: dict):
@@ -77,7 +80,7 @@ def run_ppl(ws: Workspace, review: Review, ref: str, model: str, buckets, trim_h
                                max_length=int(max_length) if max_length else None,
                                progress=lambda f, m: progress(f, desc=m), cancel=review.cancel.is_set)
     except Cancelled:
-        raise gr.Error("Scoring cancelled; nothing was written.") from None
+        raise gr.Error(tr("Scoring cancelled; nothing was written.")) from None
     except (ValueError, OSError, RuntimeError) as exc:
         raise gr.Error(str(exc)) from None
     report = build_report(source.records, result, bucket_scores(source.records, result.scores, settings),
@@ -86,13 +89,15 @@ def run_ppl(ws: Workspace, review: Review, ref: str, model: str, buckets, trim_h
     review.ppl_removed = removed
     json_path, csv_path = write_report(ws.reports / source.name / source.version, "ppl", report, removed)
     counts = report["counts"]
-    summary = (f"**{counts['scored']}** records scored in {result.seconds:.1f} s "
-               f"({result.tokens_per_second:,.0f} tokens/s) · **{counts['flagged_high']}** flagged high (noise) · "
-               f"**{counts['flagged_low']}** flagged low (boilerplate, copies) · {len(report['buckets'])} buckets"
-               + (f" · {counts['unscored']} not scored (see the report)" if counts["unscored"] else "")
+    summary = (tr("**{scored}** records scored in {seconds:.1f} s ({speed:,.0f} tokens/s) · **{high}** flagged "
+                  "high (noise) · **{low}** flagged low (boilerplate, copies) · {buckets} buckets",
+                  scored=counts["scored"], seconds=result.seconds, speed=result.tokens_per_second,
+                  high=counts["flagged_high"], low=counts["flagged_low"], buckets=len(report["buckets"]))
+               + (" · " + tr("{n} not scored (see the report)", n=counts["unscored"]) if counts["unscored"] else "")
                + small_bucket_note(report, settings))
     boxes, scatter = figures(report)
-    return (review, summary, boxes, scatter, threshold_rows(report), ppl_flag_rows(removed),
+    return (review, summary, boxes, scatter, i18n.table(THRESHOLD_COLUMNS, threshold_rows(report)),
+            i18n.table(views.PPL_FLAG_COLUMNS, ppl_flag_rows(removed)),
             gr.update(value=str(json_path), visible=True), gr.update(value=str(csv_path), visible=True))
 
 
@@ -127,4 +132,7 @@ def build(ws: Workspace, review: gr.State, source: gr.Dropdown) -> PplControls:
                     [review, source, model, buckets, trim_high, trim_low, batch_size, max_length, load_in_4bit],
                     [review, summary, boxes, scatter, thresholds, flags, report_json, report_csv])
     stop.click(lambda r: r.cancel.set(), review, None, cancels=[job])
+    i18n.retitle_on_switch(thresholds, THRESHOLD_COLUMNS)
+    i18n.refresh_on_switch(lambda v: i18n.table(views.PPL_FLAG_COLUMNS, views.reworded(i18n.rows_of(v))), [flags],
+                           [flags])
     return PplControls(flags)

@@ -10,6 +10,7 @@ import gradio as gr
 from studio.config import BUNDLED_PREFIX
 from studio.data.ingest import ingest_paths
 from studio.data.versions import list_datasets, list_versions, resolve_dataset
+from studio.ui.i18n import tr
 from studio.workspace import Workspace
 
 SAMPLE_SOURCES = ["bundled:patents", "bundled:intent_chat"]
@@ -57,5 +58,6 @@ def load_source(ws: Workspace, ref: str) -> Source:
         raise gr.Error(str(exc)) from None
     result = ingest_paths([path])
     if not result.records:
-        raise gr.Error(f"{ref}: no records; " + "; ".join(f"{i.where} {i.message}" for i in result.issues[:3]))
+        raise gr.Error(tr("{ref}: no records; {issues}", ref=ref,
+                          issues="; ".join(f"{i.where} {i.message}" for i in result.issues[:3])))
     return Source(ref, name, version, result.records)

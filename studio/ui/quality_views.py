@@ -6,29 +6,48 @@ import html
 from collections.abc import Sequence
 
 from studio.ui.diff_html import mark_differences
+from studio.ui import i18n
+from studio.ui.i18n import tr
 
 CLUSTERS_SHOWN = 5
 DEDUP_FLAG_COLUMNS = ["remove", "id", "reason", "duplicate_of", "similarity"]
 PPL_FLAG_COLUMNS = ["remove", "id", "reason", "perplexity", "bucket", "tokens"]
+# What a removal's reason code reads as; the report files keep the code. ("exact" alone would collide with the
+# "exact" of the verification choices, which means something else.)
+REASONS = {"exact": "exact duplicate", "near": "near duplicate", "ppl_high": "perplexity too high",
+           "ppl_low": "perplexity too low"}
+
+
+def reason_text(code: str) -> str:
+    return tr(REASONS.get(code, code))
+
+
+def reworded(rows: list[list]) -> list[list]:
+    """A flag table's rows with the reason (third column) worded again in the current language, after a switch."""
+    codes = {i18n.translate(text, lang): code for code, text in REASONS.items() for lang in i18n.LANGUAGES}
+    return [[*row[:2], reason_text(codes.get(row[2], row[2])), *row[3:]] for row in rows]
 
 
 def dedup_summary_markdown(report: dict) -> str:
     remaining = report["remaining_duplicates"]
     low, high = remaining["interval_95"]
     curve = report["s_curve"]
-    return (f"**{report['documents']}** records · **{report['exact_duplicates']}** exact and "
-            f"**{report['near_duplicates']}** near duplicates · **{report['share_removed']:.1%}** removed · "
-            f"{report['clusters']} clusters\n\n"
-            f"{report['verified_pairs']} of {report['candidate_pairs']} candidate pairs verified at Jaccard ≥ "
-            f"{curve['threshold']} ({curve['bands']} bands × {curve['rows']} rows, S-curve midpoint "
-            f"{curve['midpoint']:.2f}) · estimated remaining duplicate rate **{remaining['rate']:.1%}** (95% "
-            f"{low:.1%}–{high:.1%}, {remaining['sampled']} kept records sampled)")
+    return (tr("**{records}** records · **{exact}** exact and **{near}** near duplicates · **{removed:.1%}** "
+               "removed · {clusters} clusters", records=report["documents"], exact=report["exact_duplicates"],
+               near=report["near_duplicates"], removed=report["share_removed"], clusters=report["clusters"])
+            + "\n\n"
+            + tr("{verified} of {candidates} candidate pairs verified at Jaccard ≥ {threshold} ({bands} bands × "
+                 "{rows} rows, S-curve midpoint {midpoint:.2f}) · estimated remaining duplicate rate **{rate:.1%}** "
+                 "(95% {low:.1%}–{high:.1%}, {sampled} kept records sampled)", verified=report["verified_pairs"],
+                 candidates=report["candidate_pairs"], threshold=curve["threshold"], bands=curve["bands"],
+                 rows=curve["rows"], midpoint=curve["midpoint"], rate=remaining["rate"], low=low, high=high,
+                 sampled=remaining["sampled"]))
 
 
 def clusters_html(clusters: Sequence[dict], limit: int = CLUSTERS_SHOWN, chars: int = 600) -> str:
     """The largest clusters, members side by side, differences from the kept record marked."""
     if not clusters:
-        return "<p>No duplicate clusters.</p>"
+        return f"<p>{html.escape(tr('No duplicate clusters.'))}</p>"
     blocks = []
     for cluster in clusters[:limit]:
         members = cluster["members"]
@@ -37,7 +56,8 @@ def clusters_html(clusters: Sequence[dict], limit: int = CLUSTERS_SHOWN, chars: 
         for member in members:
             text = member["text"][:chars]
             body = html.escape(text) if member is kept else mark_differences(kept["text"][:chars], text)
-            label = "kept" if member is kept else f"{member['reason']} · {member['similarity']:.2f}"
+            label = html.escape(tr("kept") if member is kept else
+                                f"{reason_text(member['reason'])} · {member['similarity']:.2f}")
             columns.append(f"<div style='flex:1;min-width:0;border:1px solid #e5e7eb;padding:6px;white-space:pre-wrap;"
                            f"font-size:0.85em'><b>{html.escape(member['id'])}</b> ({label})<br>{body}</div>")
         blocks.append(f"<div class='dup-cluster' style='display:flex;gap:8px;margin:8px 0'>{''.join(columns)}</div>")
@@ -45,7 +65,7 @@ def clusters_html(clusters: Sequence[dict], limit: int = CLUSTERS_SHOWN, chars: 
 
 
 def dedup_flag_rows(removed: Sequence[dict]) -> list[list]:
-    return [[True, r["id"], r["reason"], r.get("duplicate_of", ""), round(r.get("similarity", 1.0), 3)]
+    return [[True, r["id"], reason_text(r["reason"]), r.get("duplicate_of", ""), round(r.get("similarity", 1.0), 3)]
             for r in removed]
 
 

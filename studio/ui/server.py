@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from studio.ui.i18n import tr
 from studio.workspace import Workspace
 
 MB = 1024 * 1024
@@ -23,8 +24,9 @@ def download_folders(ws: Workspace, recipes_dir: Path) -> list[Path]:
 
 
 def upload_limit_message(limit_mb: int) -> str:
-    return (f"This file is larger than the upload limit of {limit_mb} MB. Copy it into the workspace instead, or "
-            f"restart the studio with --max-upload-mb N (or STUDIO_MAX_UPLOAD_MB=N) to accept larger uploads.")
+    return tr("This file is larger than the upload limit of {limit} MB. Copy it into the workspace instead, or "
+              "restart the studio with --max-upload-mb N (or STUDIO_MAX_UPLOAD_MB=N) to accept larger uploads.",
+              limit=limit_mb)
 
 
 def launch_settings(ws: Workspace, recipes_dir: Path, max_upload_mb: int) -> dict:

@@ -18,8 +18,10 @@ from studio.recipe_fields import recipe_from_values
 from studio.recipe_io import RecipeError, load_recipe
 from studio.train import runner
 from studio.train.events import read_status
+from studio.ui import i18n
 from studio.ui import train_views as views
 from studio.ui.configure import RecipeForm, recipe_choices
+from studio.ui.i18n import tr
 from studio.workspace import Workspace
 
 TITLE = "Train"
@@ -32,20 +34,22 @@ def launch_recipe(ws: Workspace, recipe_of) -> tuple[str, object]:
         recipe = check_recipe_paths(ws, recipe_of())  # the model and data must lie where the UI may read
         dataset_file(ws, recipe.data.dataset)
     except RecipeError as exc:
+        # Each field's message comes from studio.config and stays English.
         problems = "\n".join(f"- `{e.path}`: {e.message}" for e in exc.errors)
-        return f"**Not launched: {len(exc.errors)} problem(s)** in the recipe — fix these fields:\n\n{problems}", \
-            gr.skip()
+        return (tr("**Not launched: {count} problem(s)** in the recipe — fix these fields:", count=len(exc.errors))
+                + f"\n\n{problems}", gr.skip())
     except (FileNotFoundError, ValueError, OSError) as exc:
-        return f"**Not launched:** `data.dataset`: {exc}", gr.skip()
+        return tr("**Not launched:** `data.dataset`: {error}", error=exc), gr.skip()
     freed = free_gpu_for(recipe)
     try:
         folder = runner.launch(ws, recipe)
     except runner.RunError as exc:
-        return f"**Not launched:** {exc}", gr.skip()
-    where = (f"queued at position {len(runner.read_queue(ws))} (one run trains at a time)"
-             if read_status(folder).get("state") == "queued" else "started")
+        return tr("**Not launched:** {error}", error=exc), gr.skip()
+    where = (tr("queued at position {n} (one run trains at a time)", n=len(runner.read_queue(ws)))
+             if read_status(folder).get("state") == "queued" else tr("started"))
     ids = [r["run_id"] for r in runner.list_runs(ws)]
-    return f"Launched **{folder.name}**: {where}.{freed}", gr.update(choices=ids, value=folder.name)
+    return tr("Launched **{run}**: {where}.", run=folder.name, where=where) + freed, \
+        gr.update(choices=ids, value=folder.name)
 
 
 def free_gpu_for(recipe) -> str:
@@ -59,8 +63,8 @@ def free_gpu_for(recipe) -> str:
     from studio.chat import registry
 
     released = registry.release_all()
-    return (" Unloaded the chat model(s) of the Compare tab to free GPU memory for training: "
-            + "; ".join(released) + ". They load again when you next use Compare.") if released else ""
+    return (" " + tr("Unloaded the chat model(s) of the Compare tab to free GPU memory for training: {models}. They "
+                     "load again when you next use Compare.", models="; ".join(released))) if released else ""
 
 
 def recipe_file(recipes_dir: Path, name: str | None):
@@ -74,7 +78,8 @@ def select_row(rows, evt: gr.SelectData):
 
 
 def act(message_of) -> str:
-    """Run a runner action; a RunError (the action does not apply to the run as it is) becomes the message."""
+    """Run a runner action; a RunError (the action does not apply to the run as it is) becomes the message, in
+    English as the runner words it."""
     try:
         return message_of()
     except (runner.RunError, OSError) as exc:  # OSError: the process ended between the check and the signal
@@ -83,9 +88,9 @@ def act(message_of) -> str:
 
 def delete_run(ws: Workspace, run_id: str, confirmed: bool) -> str:
     if not confirmed:
-        return "⚠ Tick *confirm delete* first: deleting removes the run folder, its checkpoints and its adapter."
+        return tr("⚠ Tick *confirm delete* first: deleting removes the run folder, its checkpoints and its adapter.")
     runner.delete(ws, run_id)
-    return f"Deleted {run_id}."
+    return tr("Deleted {run}.", run=run_id)
 
 
 def adapter_message(ws: Workspace, run_id: str | None) -> str:
@@ -93,8 +98,9 @@ def adapter_message(ws: Workspace, run_id: str | None) -> str:
     folder = runner.run_dir(ws, run_id or "")  # RunError for an unknown or unsafe name
     output = read_status(folder).get("output")
     if not output or not (folder / output).is_dir():
-        return f"⚠ {run_id} has no adapter yet: it is saved when a run finishes or is stopped."
-    return f"Adapter of **{run_id}**: `{folder / output}` (the Compare tab, issue #7, loads adapters by this path)."
+        return tr("⚠ {run} has no adapter yet: it is saved when a run finishes or is stopped.", run=run_id)
+    return tr("Adapter of **{run}**: `{path}` (the Compare tab, issue #7, loads adapters by this path).", run=run_id,
+              path=folder / output)
 
 
 def make_report(ws: Workspace, run_id: str | None) -> tuple[str, object]:
@@ -106,7 +112,7 @@ def make_report(ws: Workspace, run_id: str | None) -> tuple[str, object]:
         path = write_run_report(ws, run_id or "")
     except (ReportError, OSError) as exc:
         return f"⚠ {exc}", gr.update(visible=False)
-    return f"Report of **{run_id}** saved in `{path}` (one HTML file that opens offline).", \
+    return tr("Report of **{run}** saved in `{path}` (one HTML file that opens offline).", run=run_id, path=path), \
         gr.update(value=str(path), visible=True)
 
 
@@ -114,7 +120,7 @@ def outputs(r: views.Refresh, view: views.TrainView, overlays: list[str] | None)
     """A Refresh as component updates, skipping whatever did not change since this session's last poll."""
     skip = gr.skip()
     ids = r.run_ids
-    return (view, skip if r.rows is None else r.rows,
+    return (view, skip if r.rows is None else i18n.table(views.RUN_COLUMNS, r.rows),
             skip if ids is None else gr.update(choices=ids, value=r.selected),
             skip if ids is None else gr.update(choices=ids, value=[o for o in overlays or [] if o in ids]),
             *(skip if v is None else v for v in (r.progress, r.alerts, r.log)),
@@ -215,6 +221,7 @@ def build(ctx, form: RecipeForm | None = None) -> TrainTab:
         event.then(lambda *a: poll(*a, force=True), watched, shown, show_progress="hidden")
 
     t.timer.tick(poll, watched, shown, show_progress="hidden")
+    i18n.refresh_on_switch(lambda *a: poll(*a, force=True), watched, shown)
     gr.on([t.selected.input, t.overlays.input, t.log_y.input], lambda *a: poll(*a, force=True), watched, shown,
           show_progress="hidden")
     after(t.runs.select(select_row, t.runs, t.selected))
@@ -223,12 +230,17 @@ def build(ctx, form: RecipeForm | None = None) -> TrainTab:
                              form.controls, [t.message, t.selected]))
     after(t.launch_file.click(lambda name: launch_recipe(ws, lambda: recipe_file(ctx.recipes_dir, name)),
                               t.file_pick, [t.message, t.selected]))
-    after(t.stop.click(lambda r: act(lambda: f"{r}: {runner.stop(ws, r)}"), t.selected, t.message))
-    after(t.resume.click(lambda r, c: act(lambda: runner.resume(ws, r, c) or f"{r}: resuming from {c}"),
+    # runner.stop says what it did: "stopping" or "cancelled" (catalogue entries).
+    after(t.stop.click(lambda r: act(lambda: f"{r}: {tr(runner.stop(ws, r))}"), t.selected, t.message))
+    after(t.resume.click(lambda r, c: act(lambda: runner.resume(ws, r, c) or tr("{run}: resuming from {checkpoint}",
+                                                                                 run=r, checkpoint=c)),
                          [t.selected, t.checkpoint], t.message))
-    after(t.cancel.click(lambda r: act(lambda: runner.cancel(ws, r) or f"{r}: cancelled"), t.selected, t.message))
-    after(t.up.click(lambda r: act(lambda: runner.move(ws, r, -1) or f"{r}: moved up"), t.selected, t.message))
-    after(t.down.click(lambda r: act(lambda: runner.move(ws, r, 1) or f"{r}: moved down"), t.selected, t.message))
+    after(t.cancel.click(lambda r: act(lambda: runner.cancel(ws, r) or tr("{run}: cancelled", run=r)), t.selected,
+                         t.message))
+    after(t.up.click(lambda r: act(lambda: runner.move(ws, r, -1) or tr("{run}: moved up", run=r)), t.selected,
+                     t.message))
+    after(t.down.click(lambda r: act(lambda: runner.move(ws, r, 1) or tr("{run}: moved down", run=r)), t.selected,
+                       t.message))
     after(t.delete.click(lambda r, ok: (act(lambda: delete_run(ws, r, ok)), False), [t.selected, t.confirm],
                          [t.message, t.confirm]))
     t.compare.click(lambda r: act(lambda: adapter_message(ws, r)), t.selected, t.message)

@@ -8,6 +8,7 @@ else, so a page refresh or an app restart finds every run as it is on disk.
 from __future__ import annotations
 
 import html
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,8 @@ from studio.train.checkpoints import list_checkpoints
 from studio.train.curves import DEFAULT_SMOOTHING, curves, progress
 from studio.train.events import EVENTS_FILE, LIVE_STATES, LOG_FILE, QUEUED, EventCursor, log_tail, read_events
 from studio.train.plots import train_figures
+from studio.ui.i18n import tr
+from studio.ui.vram_view import advice_text
 from studio.workspace import Workspace
 
 RUN_COLUMNS = ["run", "state", "method", "model", "data", "step", "best eval loss", "training time",
@@ -26,6 +29,30 @@ COLUMN_WIDTHS = ["16%", "7%", "5%", "11%", "11%", "7%", "6%", "8%", "9%", "15%",
 LATEST = "latest"
 FIGURES_EVERY_S = 6.0  # plots of a live run are rebuilt at most this often; the table and progress every poll
 LOG_BYTES, LOG_LINES = 8000, 20
+# The worker writes each alert as a code, its fields and an English `message`; the tab words the codes it knows
+# itself (translated at call time) and shows the message for any other. The OOM alert's wording depends on whether
+# it carries advice; damaged-checkpoint alerts are read back from the message (`alert_text`).
+ALERT_TEXTS = {
+    "nan_loss": "loss is {value} at step {step}: training stopped; the last good checkpoint is kept. Lower the "
+                "learning rate, check the batch's samples, or use bf16 instead of fp16.",
+    "loss_spike": "loss spike at step {step}: {value:.4g} is {ratio:.1f}× the recent median {median:.4g}; inspect "
+                  "samples {samples}",
+    "diverged": "loss diverged: {value:.4g} at step {step}, far above the best {best:.4g} for several steps; training "
+                "stopped and the last checkpoint from before the divergence is kept. Lower the learning rate (LoRA: "
+                "5e-5 to 2e-4) or lengthen warmup.",
+    "nan_grad": "gradient norm is {value} at step {step}: training stopped; the last good checkpoint is kept. Lower "
+                "the learning rate or keep max_grad_norm at 1.0.",
+    "vanished": "the gradient norm has been exactly 0 since step {since_step}: the model collapsed and cannot learn "
+                "any more, typically after a learning rate far too high. Training stopped; the last checkpoint from "
+                "before is kept. Lower the learning rate (LoRA: 5e-5 to 2e-4).",
+    "grad_explosion": "gradient norm {value:.4g} at step {step} is {ratio:.0f}× the recent median {median:.4g}; "
+                      "clipping at max_grad_norm keeps the update bounded, but a lower learning rate or longer warmup "
+                      "may be needed.",
+    "oom": "out of memory at step {step}: lower the micro-batch or max length",
+    "oom_advice": "out of memory at step {step}; what to try is listed below",
+    "no_checkpoint": "no usable checkpoint to resume from: training starts again from step 0",
+    "checkpoint_damaged": "{checkpoint} cannot be resumed from: {why}; trying the one before it",
+}
 
 
 def duration(seconds: float | None) -> str:
@@ -33,8 +60,9 @@ def duration(seconds: float | None) -> str:
         return "—"
     s = int(seconds)
     if s >= 3600:
-        return f"{s // 3600} h {s % 3600 // 60:02d} min"
-    return f"{s // 60} min {s % 60:02d} s" if s >= 60 else f"{s} s"
+        return tr("{hours} h {minutes:02d} min", hours=s // 3600, minutes=s % 3600 // 60)
+    return (tr("{minutes} min {seconds:02d} s", minutes=s // 60, seconds=s % 60) if s >= 60 else
+            tr("{seconds} s", seconds=s))
 
 
 def _gib(value: Any) -> str:
@@ -50,7 +78,7 @@ def run_row(run: dict, now: float) -> list[str]:
     total = run.get("total_steps")
     best = run.get("best_eval_loss")
     output = f"runs/{run['run_id']}/{run['output']}" if run.get("output") else "—"
-    return [run["run_id"], run.get("state", "?"), run.get("method", ""), run.get("model", ""),
+    return [run["run_id"], tr(run.get("state", "?")), run.get("method", ""), run.get("model", ""),
             run.get("dataset", ""), f"{run.get('step') or 0} / {total}" if total else "—",
             "—" if best is None else f"{float(best):.4f}", duration(took),
             f"{_gib(run.get('memory_gib'))} / {_gib(run.get('estimated_peak_gib'))}", output,
@@ -60,27 +88,59 @@ def run_row(run: dict, now: float) -> list[str]:
 def progress_html(status: dict, events: list[dict], now: float) -> str:
     """State, a progress bar, step / total, elapsed worker time and the ETA from recent steps/s."""
     if not status:
-        return "<p>No run selected. Launch one above.</p>"
+        return f"<p>{html.escape(tr('No run selected. Launch one above.'))}</p>"
     state = status.get("state", "?")
     p = progress(events, status, state in LIVE_STATES, now)
-    parts = [f"<b id='train-state'>{html.escape(state)}</b>", f"step <b id='train-step'>{p.step}</b>"
-             + (f" / {p.total} ({p.fraction:.0%})" if p.total else ""), f"elapsed {duration(p.elapsed_s)}"]
+    parts = [f"<b id='train-state'>{html.escape(tr(state))}</b>",
+             tr("step {step}", step=f"<b id='train-step'>{p.step}</b>")
+             + (f" / {p.total} ({p.fraction:.0%})" if p.total else ""),
+             html.escape(tr("elapsed {time}", time=duration(p.elapsed_s)))]
     if p.eta_s is not None:
-        parts.append(f"ETA {duration(p.eta_s)} at {p.steps_per_second:.2f} steps/s")
+        parts.append(html.escape(tr("ETA {time} at {speed:.2f} steps/s", time=duration(p.eta_s),
+                                    speed=p.steps_per_second)))
     if state == QUEUED and status.get("queue_position"):
-        parts.append(f"queue position {status['queue_position']}")
+        parts.append(html.escape(tr("queue position {n}", n=status["queue_position"])))
     error = f"<p style='color:#b91c1c'>{html.escape(str(status['error']))}</p>" if status.get("error") else ""
     return (f"<div>{' · '.join(parts)}</div><progress value='{p.step}' max='{p.total or 1}' "
             f"style='width:100%;height:14px'></progress>{error}")
 
 
+def alert_text(event: dict) -> str:
+    """What an alert says, in the current language, from its code and fields; the worker's own (English) message
+    when the code is not one the tab knows or a field it needs is missing."""
+    code, fields = event.get("alert"), dict(event)
+    if code == "oom" and event.get("advice"):
+        code = "oom_advice"
+    if code == "checkpoint_damaged":  # its only field is the message: "<name> cannot be resumed from: <why>; …"
+        found = re.fullmatch(r"(\S+) cannot be resumed from: (.*); trying the one before it", str(event.get("message")))
+        if found is None:
+            return str(event.get("message", ""))
+        fields.update(checkpoint=found[1], why=found[2])
+    ids = [str(i) for i in event.get("sample_ids") or []]
+    fields["samples"] = ", ".join(ids[:8]) + (" …" if len(ids) > 8 else "")
+    try:
+        if isinstance(fields.get("value"), (int, float)) and fields.get("median"):
+            fields["ratio"] = fields["value"] / fields["median"]
+        return tr(ALERT_TEXTS[code], **fields)
+    except (KeyError, IndexError, TypeError, ValueError, ZeroDivisionError):
+        return str(event.get("message", ""))
+
+
+def advice_line(advice: str) -> str:
+    """One item of the OOM alert's advice, "<action> (saves ~<size>)" as the worker words it, translated."""
+    found = re.fullmatch(r"(.*) \(saves ~(.+)\)", advice)
+    return (tr("{action} (saves ~{size})", action=advice_text(found[1]), size=found[2]) if found
+            else advice_text(advice))
+
+
 def _alert_line(event: dict) -> str:
-    line = f"- **step {event.get('step', '—')}** · `{event.get('alert', 'alert')}` · {event.get('message', '')}"
+    line = (f"- **{tr('step {step}', step=event.get('step', '—'))}** · `{event.get('alert', 'alert')}` · "
+            f"{alert_text(event)}")
     ids = event.get("sample_ids") or []
     if len(ids) > 8:  # the message names the first eight
-        line += f"\n  - all samples: {', '.join(map(str, ids))}"
+        line += "\n  - " + tr("all samples: {ids}", ids=", ".join(map(str, ids)))
     for advice in event.get("advice") or []:
-        line += f"\n  - try: {advice}"
+        line += "\n  - " + tr("try: {advice}", advice=advice_line(advice))
     return line
 
 
@@ -88,8 +148,8 @@ def alerts_markdown(status: dict, events: list[dict]) -> str:
     """Every alert of the run, oldest first (NaN/inf, spikes with sample ids, OOM advice, damaged checkpoints)."""
     lines = [_alert_line(e) for e in events if e.get("kind") == "alert"]
     if status.get("error") and status.get("state") == "failed":
-        lines.append(f"- **failed** · {status['error']}")
-    return "\n".join(lines) if lines else "No alerts."
+        lines.append(f"- **{tr('failed')}** · {status['error']}")  # the worker's reason, in English
+    return "\n".join(lines) if lines else tr("No alerts.")
 
 
 def last_lines(text: str, n: int = LOG_LINES) -> str:
@@ -163,7 +223,7 @@ def _figures(ws: Workspace, view: TrainView, ids: list[str], log_y: bool, force:
     if view.changed("figures", key, force) is None:
         return None
     view.figures_at = time.monotonic()
-    return train_figures([(run_id, curves(c.events)) for run_id, c in cursors], log_y, DEFAULT_SMOOTHING)
+    return train_figures([(run_id, curves(c.events)) for run_id, c in cursors], log_y, DEFAULT_SMOOTHING, text=tr)
 
 
 def refresh(ws: Workspace, view: TrainView, selected: str | None, overlays: list[str] | None, log_y: bool,

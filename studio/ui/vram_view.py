@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import functools
+import re
 
 from studio.config import Recipe
 from studio.device import DeviceInfo
 from studio.estimate.catalogue import load_shape
 from studio.estimate.vram import (advise, estimate_vram, largest_batch_that_fits, longest_length_that_fits,
                                   settings_from_recipe, verdict)
+from studio.ui.i18n import tr
 from studio.ui.plots import vram_bar
 
 GPU_PRESETS_GIB = (8, 12, 16, 24, 40, 48, 80)
@@ -19,7 +21,7 @@ def gpu_choices(device: DeviceInfo) -> list[tuple[str, str]]:
     """(label, value) pairs: the detected GPU first when there is one, then the presets."""
     presets = [(f"{gib} GB", str(gib)) for gib in GPU_PRESETS_GIB]
     if device.kind == "cuda" and device.total_gib:
-        return [(f"{device.name} ({device.total_gib:.0f} GiB, detected)", DETECTED), *presets]
+        return [(tr("{name} ({gib:.0f} GiB, detected)", name=device.name, gib=device.total_gib), DETECTED), *presets]
     return presets
 
 
@@ -34,21 +36,42 @@ def cached_shape(model: str):
     return load_shape(model)
 
 
+def advice_text(action: str) -> str:
+    """One of `studio.estimate.vram`'s advice actions (English) in the current language: the two that carry numbers
+    are matched by their wording, the fixed ones are catalogue entries, anything new shows as it is."""
+    if m := re.fullmatch(r"micro-batch (\d+) with (\d+) accumulation steps \(same effective batch\)", action):
+        return tr("micro-batch {batch} with {accum} accumulation steps (same effective batch)", batch=m[1],
+                  accum=m[2])
+    if m := re.fullmatch(r"shorter max length \((\d+) tokens\)", action):
+        return tr("shorter max length ({tokens} tokens)", tokens=m[1])
+    return tr(action)
+
+
+def note_text(note: str) -> str:
+    """One of the estimate's notes (English) in the current language, like `advice_text`."""
+    if m := re.fullmatch(r"max length (\d+) exceeds the model's trained context (\d+)", note):
+        return tr("max length {length} exceeds the model's trained context {context}", length=m[1], context=m[2])
+    return tr(note)
+
+
 def vram_readout(recipe: Recipe, gpu: float) -> tuple[str, object]:
     """Markdown (peak, verdict, fits, ranked advice) and the stacked bar; a message when the model is unknown."""
     try:
         shape = cached_shape(recipe.model.name_or_path)
     except (ValueError, FileNotFoundError, KeyError) as exc:
-        return f"Memory estimate unavailable: {exc}", None
+        return tr("Memory estimate unavailable: {error}", error=exc), None
     settings = settings_from_recipe(recipe)
     estimate = estimate_vram(shape, settings)
-    judged = verdict(estimate, gpu)
     longest = longest_length_that_fits(shape, settings, gpu)
-    beyond = f" (beyond the model's {shape.max_positions:,}-token context)" if longest > shape.max_positions else ""
-    lines = [f"**{estimate.total_gib:.1f} GiB** peak per GPU ({estimate.peak_phase}) on {gpu:g} GiB: "
-             f"**{judged}** · largest micro-batch that fits: {largest_batch_that_fits(shape, settings, gpu)} · "
-             f"longest max length that fits: {longest:,} tokens{beyond}"]
-    lines += [f"- {a.action}: saves {a.saving_gib:.2f} GiB" for a in advise(shape, settings)[:5]]
-    lines += [f"- note: {n}" for n in estimate.notes]
-    title = f"Training memory: {estimate.total_gib:.1f} GiB peak (the bar stacks every term)"
+    beyond = (" " + tr("(beyond the model's {context:,}-token context)", context=shape.max_positions)
+              if longest > shape.max_positions else "")
+    # verdict() says "fits", "tight" or "won't fit"; the peak phase is "backward" or "optimizer step".
+    lines = [tr("**{peak:.1f} GiB** peak per GPU ({phase}) on {gpu:g} GiB: **{verdict}** · largest micro-batch that "
+                "fits: {batch} · longest max length that fits: {length:,} tokens", peak=estimate.total_gib,
+                phase=tr(estimate.peak_phase), gpu=gpu, verdict=tr(verdict(estimate, gpu)),
+                batch=largest_batch_that_fits(shape, settings, gpu), length=longest) + beyond]
+    lines += ["- " + tr("{action}: saves {gib:.2f} GiB", action=advice_text(a.action), gib=a.saving_gib)
+              for a in advise(shape, settings)[:5]]
+    lines += ["- " + tr("note: {note}", note=note_text(n)) for n in estimate.notes]
+    title = tr("Training memory: {peak:.1f} GiB peak (the bar stacks every term)", peak=estimate.total_gib)
     return "\n".join(lines), vram_bar(estimate.to_dict(), gpu, title)

@@ -67,7 +67,7 @@ def test_batch_evaluation_writes_results_and_ranks_examples(holder, tmp_path):
     results, headline, summary, examples, results_file, _ = compare_batch.run_batch(
         holder, flag, "", str(prompts), ["base", "20260101-000000-tiny"], 6, progress=no_progress)
     assert results["n_evaluated"] == 2 and "2/2 prompts" in headline
-    assert [row[0] for row in summary] == ["base", "20260101-000000-tiny"]
+    assert [row[0] for row in summary["value"]] == ["base", "20260101-000000-tiny"]
     assert examples["headers"][2] == "Δ rouge_l" and len(examples["value"]) == 2
     saved = json.loads(open(results_file["value"], encoding="utf-8").read())
     assert set(saved["models"]) == {"base", "20260101-000000-tiny"}
