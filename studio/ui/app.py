@@ -44,19 +44,35 @@ def build_app(ctx: StudioContext) -> gr.Blocks:
         with gr.Row(equal_height=True):
             header = gr.Markdown(header_markdown(ctx), elem_id="studio-header")
             language = gr.Radio([(name, code) for code, name in i18n.LANGUAGES.items()], value=saved,
-                                show_label=False, container=False, scale=0, min_width=180,
+                                show_label=False, container=False, scale=0, min_width=260,
                                 elem_id="studio-language")
         with gr.Tabs(elem_id="studio-tabs"):
             form = None  # the Configure tab's recipe form, which the Train tab launches
+            tabs, built_tabs = [], {}
             for module in TAB_MODULES:
-                with gr.Tab(module.TITLE, id=module.TITLE.lower()):
+                with gr.Tab(module.TITLE, id=module.TITLE.lower()) as tab:
                     built = module.build(ctx, form) if module is train else module.build(ctx)
                     form = built if module is configure else form
+                tabs.append(tab)
+                built_tabs[module] = built
+        poll_only_when_shown(tabs, tabs[TAB_MODULES.index(train)], built_tabs[train].timer)
         translator = i18n.Translator(i18n.collect(demo, skip=[header, language]))
         wire_language(ctx, demo, translator, header, language)
     demo.translator = translator
     i18n.use_language(saved)
     return demo
+
+
+def poll_only_when_shown(tabs: list, train_tab, timer: gr.Timer) -> None:
+    """The Train tab's timer runs only while that tab is shown: a page left on another tab (or five of them, in a
+    demo) costs the server and the training run nothing."""
+    timer.active = False  # the studio opens on the Data tab
+
+    def shown_is(active: bool):
+        return lambda: gr.Timer(active=active)
+
+    for tab in tabs:
+        tab.select(shown_is(tab is train_tab), None, timer, show_progress="hidden")
 
 
 def wire_language(ctx: StudioContext, demo: gr.Blocks, translator: i18n.Translator, header, language) -> None:
