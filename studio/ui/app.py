@@ -89,11 +89,22 @@ def wire_language(ctx: StudioContext, demo: gr.Blocks, translator: i18n.Translat
     # Text that handlers made is re-made after a switch, and on opening a page in a saved language other than
     # English (the tabs were built in English).
     refreshers = i18n.take_refreshers()
-    for event in (language.input(switch, inputs=language, outputs=[header, *translator.outputs],
-                                 show_progress="hidden"),
-                  demo.load(opened, outputs=[language, header, *translator.outputs], show_progress="hidden")):
-        for fn, inputs, outputs in refreshers:
-            event = event.then(fn, inputs=inputs, outputs=outputs, show_progress="hidden")
+    event = language.input(switch, inputs=language, outputs=[header, *translator.outputs], show_progress="hidden")
+    for fn, inputs, outputs in refreshers:
+        event = event.then(fn, inputs=inputs, outputs=outputs, show_progress="hidden")
+    event = demo.load(opened, outputs=[language, header, *translator.outputs], show_progress="hidden")
+    for fn, inputs, outputs in refreshers:
+        event = event.then(unless_english(fn, len(outputs)), inputs=inputs, outputs=outputs, show_progress="hidden")
+
+
+def unless_english(fn, n_outputs: int):
+    """`fn` on page load only when the page opens in a language other than the one the tabs were built in: five
+    people opening the studio must not re-make every tab's text for nothing."""
+    def run(*args):
+        if i18n.current_language() == i18n.DEFAULT_LANGUAGE:
+            return gr.skip() if n_outputs == 1 else tuple(gr.skip() for _ in range(n_outputs))
+        return fn(*args)
+    return run
 
 
 # System fonts only: the studio must render offline, and Gradio's default theme asks Google Fonts for its faces.

@@ -12,7 +12,8 @@ from typing import Any
 
 from studio.chat.sources import find_adapter, list_adapters
 from studio.config import ModelConfig
-from studio.workspace import Workspace
+from studio.train.events import LIVE_STATES, read_status
+from studio.workspace import NAME_PATTERN, Workspace
 
 BASE = "base"
 
@@ -37,7 +38,31 @@ class EngineHolder:
             for name in names:
                 if name not in self._engine.names:
                     self._engine.add_adapter(name, find_adapter(self.ws, name).path)
+            share_cores(self.ws)
             return self._engine
 
     def loaded(self) -> list[str]:
         return list(self._engine.names) if self._engine is not None and self._engine.loaded else []
+
+
+def training_now(ws: Workspace) -> bool:
+    return any(read_status(folder).get("state") in LIVE_STATES for folder in ws.runs.iterdir()
+               if folder.is_dir() and NAME_PATTERN.match(folder.name))
+
+
+def generation_threads(cores: int, training: bool) -> int:
+    """Threads for CPU generation: all cores, or half of them (at least one) while a run trains. Two processes
+    each running a full team of OpenMP threads on the same cores wait on each other: on 2 cores the run fell to
+    a fifth of its speed while using less than one core (benchmarks/load.py)."""
+    return max(1, cores // 2) if training else cores
+
+
+_DEFAULT_THREADS: list[int] = []  # torch's own choice, read before the first change
+
+
+def share_cores(ws: Workspace) -> None:
+    import torch
+
+    if not _DEFAULT_THREADS:
+        _DEFAULT_THREADS.append(torch.get_num_threads())
+    torch.set_num_threads(generation_threads(_DEFAULT_THREADS[0], training_now(ws)))

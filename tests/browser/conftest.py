@@ -3,66 +3,29 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.app_process import ROOT, AppDidNotStart, app_process
+
 CHROMIUM = os.environ.get("STUDIO_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("STUDIO_ARTIFACTS", ROOT / "test-artifacts"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run", "--disable-quic", "--disable-sync"]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120.0) -> float:
-    """Seconds until `url` answers 200; fails with the server's log if it dies or never answers."""
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if proc.poll() is not None:
-            pytest.fail(f"app exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return time.monotonic() - start
-        except OSError:
-            time.sleep(0.25)
-    pytest.fail(f"no HTTP 200 from {url} in {timeout:.0f} s:\n{log.read_text(errors='replace')[-3000:]}")
-
-
 @contextmanager
-def running_app(workspace: Path, *extra: str, env_extra: dict | None = None) -> Iterator[dict]:
-    """`python app.py --port N --workspace DIR` as a user starts it, offline; stopped on exit."""
-    port = free_port()
-    log = workspace.parent / f"app-{port}.log"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1",
-           **(env_extra or {})}
-    env.pop("STUDIO_AUTH", None)
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--workspace", str(workspace),
-                                 *extra], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}/"
+def running_app(workspace: Path, *extra: str) -> Iterator[dict]:
+    """`python app.py --port N --workspace DIR [extra]` as a user starts it, offline; a test failure if it doesn't
+    start."""
     try:
-        startup = wait_for_http(url, proc, log)
-        yield {"url": url, "workspace": workspace, "startup_s": startup, "log": log, "process": proc}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        with app_process(workspace, *extra) as app:
+            yield {**app, "url": app["url"] + "/", "workspace": workspace}
+    except AppDidNotStart as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="session")

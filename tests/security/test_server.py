@@ -5,26 +5,14 @@ One real `python app.py` process serves every test here (about 15 s to start on 
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.app_process import ROOT, AppDidNotStart, app_process
+
 USER, PASSWORD = "ann", "Corr3ct-Horse-Battery"
 TOKEN = "hf_" + "SecurityTestToken0123456789abcd"
 LIMIT_MB = 1
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -38,36 +26,13 @@ def app(tmp_path_factory):
         path.write_text('{"ok": true}\n')
     files["link"] = ws / "reports" / "notes" / "v1" / "passwd.json"
     files["link"].symlink_to("/etc/passwd")
-    port = free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1",
-           "HF_TOKEN": TOKEN}
-    env.pop("STUDIO_AUTH", None)
     out, err = base / "stdout.txt", base / "stderr.txt"
-    with open(out, "wb") as stdout, open(err, "wb") as stderr:
-        proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--workspace", str(ws),
-                                 "--auth", f"{USER}:{PASSWORD}", "--max-upload-mb", str(LIMIT_MB)],
-                                cwd=ROOT, stdout=stdout, stderr=stderr, env=env)
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"app exited with {proc.returncode}:\n{err.read_text(errors='replace')[-3000:]}")
-            try:
-                if httpx.get(url + "/config", timeout=2).status_code in (200, 401):
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"no answer from {url}:\n{err.read_text(errors='replace')[-3000:]}")
-            time.sleep(0.5)
-        yield {"url": url, "files": files, "proc": proc, "out": out, "err": err}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        with app_process(ws, "--auth", f"{USER}:{PASSWORD}", "--max-upload-mb", str(LIMIT_MB),
+                         env={"HF_TOKEN": TOKEN}, log=out, stderr_log=err) as started:
+            yield {"url": started["url"], "files": files, "proc": started["process"], "out": out, "err": err}
+    except AppDidNotStart as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")

@@ -85,3 +85,21 @@ def test_export_zips_and_merges_an_adapter(holder):
     message = compare_batch.merge(holder, "20260101-000000-tiny@checkpoint-5", progress=no_progress)
     merged = holder.ws.root / "exports" / "20260101-000000-tiny-checkpoint-5-merged"
     assert str(merged) in message and (merged / "config.json").is_file()
+
+
+def test_generation_leaves_half_the_cores_to_a_training_run(tmp_path):
+    from studio.train.events import write_status
+    from studio.ui.compare_engine import generation_threads, training_now
+    from studio.workspace import Workspace
+
+    assert generation_threads(2, training=False) == 2
+    assert generation_threads(2, training=True) == 1
+    assert generation_threads(16, training=True) == 8
+    assert generation_threads(1, training=True) == 1
+    ws = Workspace.open(tmp_path / "ws")
+    assert not training_now(ws)
+    (ws.runs / "r1").mkdir()
+    write_status(ws.runs / "r1", state="finished")
+    assert not training_now(ws)
+    write_status(ws.runs / "r1", state="running")
+    assert training_now(ws)
