@@ -24,12 +24,12 @@ import argparse
 import asyncio
 import json
 import os
-import resource
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,12 +90,44 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def browser_cpu_seconds() -> float:
-    """CPU seconds of the browsers so far: the playwright driver and Chromium are this process's descendants, and
-    once they exit and are waited for their time shows in RUSAGE_CHILDREN (the app and the worker, never waited
-    for while measuring, do not)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+class BrowserCpu:
+    """CPU seconds of every Chromium and playwright-driver process, sampled twice a second from /proc while the
+    sessions run (renderers come and go, and a closed one is never waited for by this process)."""
+
+    def __init__(self):
+        self.before: dict[int, float] = {}  # processes that were there before the window, and their time then
+        self.last: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> None:
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                cmd = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"chromium" in cmd or b"playwright" in cmd:
+                self.last[int(entry.name)] = cpu_seconds(int(entry.name))
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._sample()
+            self._stop.wait(0.5)
+
+    def __enter__(self) -> "BrowserCpu":
+        self._sample()
+        self.before = dict(self.last)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def seconds(self) -> float:
+        return sum(used - self.before.get(pid, 0.0) for pid, used in self.last.items())
 
 
 def endless_recipe(path: Path) -> None:
@@ -180,13 +212,14 @@ class Meter:
         self.pids = {"worker": worker, "server": server}
 
     def sample(self) -> dict:
-        return {**{k: cpu_seconds(pid) for k, pid in self.pids.items()}, "browsers": browser_cpu_seconds()}
+        return {k: cpu_seconds(pid) for k, pid in self.pids.items()}
 
     def measure(self, name: str, work) -> tuple[Window, object]:
         before, start = self.sample(), time.time()
-        result = work()
+        with BrowserCpu() as browsers:
+            result = work()
         after = self.sample()
-        used = {k: after[k] - before[k] for k in after}
+        used = {**{k: after[k] - before[k] for k in after}, "browsers": browsers.seconds()}
         return Window(name, start, time.time(), used), result
 
 
