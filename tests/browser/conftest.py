@@ -11,10 +11,8 @@ import pytest
 
 from tests.app_process import ROOT, AppDidNotStart, app_process
 
-CHROMIUM = os.environ.get("STUDIO_CHROMIUM", "/usr/bin/chromium")
+
 ARTIFACTS = Path(os.environ.get("STUDIO_ARTIFACTS", ROOT / "test-artifacts"))
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-quic", "--disable-sync"]
 
 
 @contextmanager
@@ -33,18 +31,6 @@ def studio_server(tmp_path_factory):
     """The app shared by the browser tests, on its own workspace."""
     with running_app(tmp_path_factory.mktemp("workspace")) as server:
         yield server
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture

@@ -58,6 +58,9 @@ def test_language_switches_and_is_remembered(tmp_path, browser):
         expect(first_tab(page)).to_have_text("数据", timeout=SWITCH_MS)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.get_by_role("tab", name="配置").click()
+        # What handlers made at build time (in English) is made again in Chinese when the page opens.
+        expect(page.locator("#recipe-verdict")).to_contain_text("有效批量", timeout=SWITCH_MS)
+        expect(page.locator("#recipe-lr .js-plotly-plot")).to_be_visible(timeout=SWITCH_MS)
         page.screenshot(path=str(ARTIFACTS / "configure-zh.png"))
         page.locator("#studio-language").get_by_text("English").click()
         expect(first_tab(page)).to_have_text("Data", timeout=SWITCH_MS)
