@@ -162,6 +162,9 @@ async def use_studio(browser, url: str, session: Session, deadline: float) -> No
 
     context = await browser.new_context(viewport={"width": 1300, "height": 900})
     page = await context.new_page()
+    # Five browsers, the app and a training run share the cores: a click may wait a long time for its element to
+    # render, which is slow, not an error; a page error, an error toast or an HTTP 5xx is.
+    page.set_default_timeout(180_000)
     page.on("pageerror", lambda exc: session.errors.append(f"page error: {exc}"))
     page.on("response", lambda r: r.status >= 500 and session.errors.append(f"HTTP {r.status} {r.url}"))
     try:

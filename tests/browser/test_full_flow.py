@@ -130,9 +130,10 @@ def configure_and_train(page, steps: Steps, workspace) -> str:
         page.locator("#section-duration").get_by_text("Duration", exact=True).click()
         set_field(page, "duration-max_steps", MAX_STEPS)
     expect(verdict).to_contain_text("Valid")
+    # The readouts and both plots are redrawn for the new data set (on a busy machine that takes seconds).
     expect(page.locator("#recipe-steps")).to_contain_text("steps in all", timeout=30_000)
-    expect(page.locator("#recipe-memory")).to_contain_text("peak per GPU")
-    expect(page.locator("#recipe-vram .js-plotly-plot")).to_be_visible()
+    expect(page.locator("#recipe-memory")).to_contain_text("peak per GPU", timeout=30_000)
+    expect(page.locator("#recipe-vram .js-plotly-plot")).to_be_visible(timeout=30_000)
     steps.done("configure")
 
     page.get_by_role("tab", name="Train").click()
