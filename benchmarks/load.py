@@ -1,6 +1,7 @@
 """Benchmark: five people use the Data and Compare tabs while a run trains; errors, and what it costs the run.
 
-    python benchmarks/load.py [--sessions 5] [--seconds 60] [--quiet-s 60] [--browser-nice 19] [--keep DIR]
+    python benchmarks/load.py [--sessions 5] [--seconds 60] [--quiet-s 60] [--browser-nice 19]
+                              [--worker-threads N] [--stagger-s 2] [--keep DIR]
 
 One app (`python app.py`) and one training run (the CPU demo recipe made endless: `python -m studio train`, eval and
 saves off, a log every 2 steps) share the machine, as on a workstation. The run's throughput is measured from its
@@ -15,7 +16,9 @@ Baseline: the same run in the same process, measured in the quiet windows of thi
 
 In a demo the five browsers run on the viewers' machines, not on the training workstation; here they share its
 cores. So they run at a lower priority (--browser-nice, default 19: the playwright driver and Chromium inherit it)
-and their CPU time is reported apart, to tell the studio's own cost from the browsers'.
+and their CPU time is reported apart, to tell the studio's own cost from the browsers'. --worker-threads caps the
+run's torch threads (default: all cores, as the worker starts by itself); the CI test leaves one of two cores to the
+server and the browsers, as a GPU run would, so that five page loads on two cores finish in its time limit.
 """
 
 from __future__ import annotations
@@ -156,7 +159,7 @@ def wait_for_steps(run_dir: Path, proc: subprocess.Popen, n: int, timeout: float
         time.sleep(1)
 
 
-async def use_studio(browser, url: str, session: Session, deadline: float) -> None:
+async def use_studio(browser, url: str, session: Session, deadline: float, stagger_s: float) -> None:
     """One person's loop over the Data and Compare tabs until `deadline` (an iteration started is finished)."""
     from playwright.async_api import expect
 
@@ -168,10 +171,11 @@ async def use_studio(browser, url: str, session: Session, deadline: float) -> No
     page.on("pageerror", lambda exc: session.errors.append(f"page error: {exc}"))
     page.on("response", lambda r: r.status >= 500 and session.errors.append(f"HTTP {r.status} {r.url}"))
     try:
+        await asyncio.sleep(session.index * stagger_s)  # five people do not press Enter in the same second
         while time.monotonic() < deadline:
             sample = SAMPLES[(session.index + session.iterations) % len(SAMPLES)]
             await page.goto(url, wait_until="domcontentloaded")
-            await page.locator("#studio-header").wait_for(timeout=60_000)
+            await page.locator("#studio-header").wait_for()
             box = page.locator("#data-sample input").first
             await box.click()
             await box.fill(sample)
@@ -196,14 +200,14 @@ async def use_studio(browser, url: str, session: Session, deadline: float) -> No
         await context.close()
 
 
-async def run_sessions(url: str, n: int, seconds: float) -> list[Session]:
+async def run_sessions(url: str, n: int, seconds: float, stagger_s: float) -> list[Session]:
     from playwright.async_api import async_playwright
 
     sessions = [Session(i) for i in range(n)]
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         deadline = time.monotonic() + seconds
-        await asyncio.gather(*(use_studio(browser, url, s, deadline) for s in sessions))
+        await asyncio.gather(*(use_studio(browser, url, s, deadline, stagger_s) for s in sessions))
         await browser.close()
     return sessions
 
@@ -227,15 +231,16 @@ class Meter:
 
 
 def run_load(workspace: Path, sessions: int = 5, seconds: float = 60, quiet_s: float = 60,
-             browser_nice: int = 19) -> dict:
+             browser_nice: int = 19, worker_threads: int | None = None, stagger_s: float = 2.0) -> dict:
     """The whole measurement; returns sessions, windows and the run's state (the CI test calls this too)."""
     workspace.mkdir(parents=True, exist_ok=True)
     recipe, run_dir = workspace / "under-load.yaml", workspace / "runs" / "under-load"
     endless_recipe(recipe)
+    worker_env = {**ENV, "OMP_NUM_THREADS": str(worker_threads)} if worker_threads else ENV
     with app_process(workspace, log=workspace / "app.log") as app:
         url, server_pid = app["url"] + "/", app["process"].pid
         worker = subprocess.Popen([sys.executable, "-m", "studio", "train", str(recipe), "--run-dir", str(run_dir),
-                                   "--workspace", str(workspace), "--no-echo"], cwd=ROOT, env=ENV,
+                                   "--workspace", str(workspace), "--no-echo"], cwd=ROOT, env=worker_env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_for_steps(run_dir, worker, 3)
@@ -243,7 +248,7 @@ def run_load(workspace: Path, sessions: int = 5, seconds: float = 60, quiet_s: f
             if quiet_s:
                 windows.append(meter.measure("quiet before", lambda: time.sleep(quiet_s))[0])
             os.nice(browser_nice)  # only this process and what it starts from now on: the browsers
-            window, done = meter.measure("load", lambda: asyncio.run(run_sessions(url, sessions, seconds)))
+            window, done = meter.measure("load", lambda: asyncio.run(run_sessions(url, sessions, seconds, stagger_s)))
             windows.append(window)
             if quiet_s:
                 windows.append(meter.measure("quiet after", lambda: time.sleep(quiet_s))[0])
@@ -257,7 +262,7 @@ def run_load(workspace: Path, sessions: int = 5, seconds: float = 60, quiet_s: f
     events = read_events(run_dir)
     return {"sessions": done, "windows": [w.throughput(events) for w in windows], "run_alive": alive,
             "status": json.loads((run_dir / "status.json").read_text(encoding="utf-8")),
-            "browser_nice": browser_nice}
+            "browser_nice": browser_nice, "worker_threads": worker_threads}
 
 
 def report(result: dict) -> str:
@@ -280,6 +285,8 @@ def report(result: dict) -> str:
     if quiet and load:
         base = statistics.mean(quiet)
         lines.append(f"\nrun throughput under load: {load / base:.2f}× the quiet windows (drop {1 - load / base:.0%})")
+    lines.append(f"browsers at nice {result['browser_nice']}; worker torch threads "
+                 f"{result['worker_threads'] or 'all (default)'}")
     lines.append(f"run still training during the load: {result['run_alive']}; final state "
                  f"{result['status'].get('state')}")
     return "\n".join(lines)
@@ -291,12 +298,15 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--quiet-s", type=float, default=60)
     parser.add_argument("--browser-nice", type=int, default=19, help="niceness of the browsers (0 = equal share)")
+    parser.add_argument("--worker-threads", type=int, help="torch threads of the run (default: all cores)")
+    parser.add_argument("--stagger-s", type=float, default=2.0, help="seconds between the sessions' first page loads")
     parser.add_argument("--keep", type=Path, help="workspace folder to keep (default: a temporary one)")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         workspace = args.keep or Path(tmp) / "workspace"
-        result = run_load(workspace, args.sessions, args.seconds, args.quiet_s, args.browser_nice)
+        result = run_load(workspace, args.sessions, args.seconds, args.quiet_s, args.browser_nice,
+                          args.worker_threads, args.stagger_s)
     print(report(result), flush=True)
     if args.json:
         figures = {**result, "sessions": [vars(s) for s in result["sessions"]]}

@@ -223,17 +223,20 @@ def build(ctx) -> RecipeForm:
         return check(ctx.workspace, specs, list(values), gpu_gib(gpu_choice, ctx.device))
 
     readouts_shown = [verdict, command, steps, lr_plot, memory, memory_bar]
-    gr.on([gpu.change, *(c.change for c in controls)], on_change, [gpu, *controls], readouts_shown)
+    # `input`, not `change`: loading a recipe sets every control at once and must check it once, not per field.
+    gr.on([gpu.change, *(c.input for c in controls)], on_change, [gpu, *controls], readouts_shown)
     i18n.refresh_on_switch(on_change, [gpu, *controls], readouts_shown)
     if ctx.device.kind == "cuda":  # the detected GPU's label says "detected"
         i18n.refresh_on_switch(lambda: gr.update(choices=gpu_choices(ctx.device)), None, [gpu])
-    picker.change(lambda name: recipe_values(load_recipe(ctx.recipes_dir / Path(name).name), specs), picker,
-                  controls)
+    loaded = [picker.change(lambda name: recipe_values(load_recipe(ctx.recipes_dir / Path(name).name), specs),
+                            picker, controls)]
     budget_button.click(lambda *values: budget_markdown(ctx.workspace, specs, list(values)), controls, budget)
     save_button.click(lambda name, *values: save(ctx.recipes_dir, specs, list(values), name),
                       [file_name, *controls], [saved, picker, download])
-    upload.upload(lambda path: load_uploaded(specs, path), upload, controls)
-    scaleout_view.wire(launch, ctx.workspace, specs, controls, recipe_values(start, specs))
+    loaded.append(upload.upload(lambda path: load_uploaded(specs, path), upload, controls))
+    for event in loaded:
+        event.then(on_change, [gpu, *controls], readouts_shown)
+    scaleout_view.wire(launch, ctx.workspace, specs, controls, recipe_values(start, specs), loaded)
     # Show the verdict for the loaded recipe straight away.
     initial = check(ctx.workspace, specs, recipe_values(start, specs), gpu_gib(gpu.value, ctx.device))
     verdict.value, command.value, steps.value, lr_plot.value, memory.value, memory_bar.value = initial

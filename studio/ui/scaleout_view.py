@@ -79,14 +79,18 @@ def build() -> ScaleOutPanel:
     return ScaleOutPanel(strategy, summary, command, config, download)
 
 
-def wire(panel: ScaleOutPanel, ws: Workspace, specs: list[FieldSpec], controls: list, initial: list) -> None:
-    """Recompute on a strategy or recipe change; `initial` are the form's first values (the loaded recipe)."""
+def wire(panel: ScaleOutPanel, ws: Workspace, specs: list[FieldSpec], controls: list, initial: list,
+         loaded: list = ()) -> None:
+    """Recompute on a strategy or field edit and after each recipe load (`loaded`: those events); `initial` are the
+    form's first values (the loaded recipe)."""
 
     def on_change(strategy, *values):
         return launch_readout(ws, specs, list(values), strategy)
 
     inputs = [panel.strategy, *controls]
-    gr.on([panel.strategy.change, *(c.change for c in controls)], on_change, inputs, panel.outputs())
+    gr.on([panel.strategy.change, *(c.input for c in controls)], on_change, inputs, panel.outputs())
+    for event in loaded:
+        event.then(on_change, inputs, panel.outputs())
     i18n.refresh_on_switch(on_change, inputs, panel.outputs())
     # The loaded recipe's launch straight away; the download appears with the first change.
     panel.summary.value, panel.command.value, panel.config.value, _ = on_change(panel.strategy.value, *initial)
