@@ -56,6 +56,9 @@ def build_app(ctx: StudioContext) -> gr.Blocks:
                 tabs.append(tab)
                 built_tabs[module] = built
         poll_only_when_shown(tabs, tabs[TAB_MODULES.index(train)], built_tabs[train].timer)
+        # The Configure readouts follow the data sets on disk (one made in the Data tab changes the step count).
+        tabs[TAB_MODULES.index(configure)].select(form.check, form.check_inputs, form.check_outputs,
+                                                  show_progress="hidden")
         translator = i18n.Translator(i18n.collect(demo, skip=[header, language]))
         wire_language(ctx, demo, translator, header, language)
     demo.translator = translator

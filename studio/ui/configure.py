@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
@@ -22,6 +23,7 @@ from studio.train.curves import measured_throughput
 from studio.ui import i18n
 from studio.ui.i18n import tr
 from studio.ui import scaleout_view
+from studio.ui.form_events import edited, on_each
 from studio.ui.plots import lr_schedule_figure
 from studio.ui.vram_view import gpu_choices, gpu_gib, vram_readout
 from studio.workspace import Workspace, safe_name
@@ -35,10 +37,14 @@ OPEN_SECTIONS = {None, "model", "lora", "optim", "batch"}
 
 @dataclass(frozen=True)
 class RecipeForm:
-    """The recipe form as other tabs use it: its field table and one control per field, in the same order."""
+    """The recipe form as other tabs use it: its field table and one control per field, in the same order; and the
+    check of the form with the components it reads and writes, which the app runs whenever the tab is shown."""
 
     specs: list[FieldSpec]
     controls: list
+    check: Callable
+    check_inputs: list
+    check_outputs: list
 
 
 def recipe_choices(recipes_dir: Path) -> list[str]:
@@ -223,8 +229,8 @@ def build(ctx) -> RecipeForm:
         return check(ctx.workspace, specs, list(values), gpu_gib(gpu_choice, ctx.device))
 
     readouts_shown = [verdict, command, steps, lr_plot, memory, memory_bar]
-    # `input`, not `change`: loading a recipe sets every control at once and must check it once, not per field.
-    gr.on([gpu.change, *(c.input for c in controls)], on_change, [gpu, *controls], readouts_shown)
+    edits = [event for c in controls for event in edited(c)]
+    on_each([gpu.change, *edits], on_change, [gpu, *controls], readouts_shown)
     i18n.refresh_on_switch(on_change, [gpu, *controls], readouts_shown)
     if ctx.device.kind == "cuda":  # the detected GPU's label says "detected"
         i18n.refresh_on_switch(lambda: gr.update(choices=gpu_choices(ctx.device)), None, [gpu])
@@ -236,8 +242,9 @@ def build(ctx) -> RecipeForm:
     loaded.append(upload.upload(lambda path: load_uploaded(specs, path), upload, controls))
     for event in loaded:
         event.then(on_change, [gpu, *controls], readouts_shown)
-    scaleout_view.wire(launch, ctx.workspace, specs, controls, recipe_values(start, specs), loaded)
-    # Show the verdict for the loaded recipe straight away.
+    scaleout_view.wire(launch, ctx.workspace, specs, controls, edits, recipe_values(start, specs), loaded)
+    # Show the verdict for the loaded recipe straight away (the plots draw when the tab is first shown: a plot's
+    # build-time figure is not drawn in a tab that opens later).
     initial = check(ctx.workspace, specs, recipe_values(start, specs), gpu_gib(gpu.value, ctx.device))
     verdict.value, command.value, steps.value, lr_plot.value, memory.value, memory_bar.value = initial
-    return RecipeForm(specs, controls)
+    return RecipeForm(specs, controls, on_change, [gpu, *controls], readouts_shown)

@@ -18,6 +18,7 @@ from studio.recipe_fields import FieldSpec, recipe_from_values
 from studio.recipe_io import RecipeError
 from studio.train.scaleout import STRATEGIES, ScaleOutError, plan_launch
 from studio.ui import i18n
+from studio.ui.form_events import on_each
 from studio.ui.i18n import tr
 from studio.workspace import Workspace, atomic_write_text, safe_name
 
@@ -79,16 +80,16 @@ def build() -> ScaleOutPanel:
     return ScaleOutPanel(strategy, summary, command, config, download)
 
 
-def wire(panel: ScaleOutPanel, ws: Workspace, specs: list[FieldSpec], controls: list, initial: list,
+def wire(panel: ScaleOutPanel, ws: Workspace, specs: list[FieldSpec], controls: list, edits: list, initial: list,
          loaded: list = ()) -> None:
-    """Recompute on a strategy or field edit and after each recipe load (`loaded`: those events); `initial` are the
-    form's first values (the loaded recipe)."""
+    """Recompute on a strategy change, a field edit (`edits`: those events) and after each recipe load (`loaded`);
+    `initial` are the form's first values (the loaded recipe)."""
 
     def on_change(strategy, *values):
         return launch_readout(ws, specs, list(values), strategy)
 
     inputs = [panel.strategy, *controls]
-    gr.on([panel.strategy.change, *(c.input for c in controls)], on_change, inputs, panel.outputs())
+    on_each([panel.strategy.change, *edits], on_change, inputs, panel.outputs())
     for event in loaded:
         event.then(on_change, inputs, panel.outputs())
     i18n.refresh_on_switch(on_change, inputs, panel.outputs())
