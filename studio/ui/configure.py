@@ -229,9 +229,10 @@ def build(ctx) -> RecipeForm:
         return check(ctx.workspace, specs, list(values), gpu_gib(gpu_choice, ctx.device))
 
     readouts_shown = [verdict, command, steps, lr_plot, memory, memory_bar]
+    checked = [gpu, *controls]  # what the check reads
     edits = [event for c in controls for event in edited(c)]
-    on_each([gpu.change, *edits], on_change, [gpu, *controls], readouts_shown)
-    i18n.refresh_on_switch(on_change, [gpu, *controls], readouts_shown)
+    on_each([gpu.change, *edits], on_change, checked, readouts_shown)
+    i18n.refresh_on_switch(on_change, checked, readouts_shown)
     if ctx.device.kind == "cuda":  # the detected GPU's label says "detected"
         i18n.refresh_on_switch(lambda: gr.update(choices=gpu_choices(ctx.device)), None, [gpu])
     loaded = [picker.change(lambda name: recipe_values(load_recipe(ctx.recipes_dir / Path(name).name), specs),
@@ -241,10 +242,10 @@ def build(ctx) -> RecipeForm:
                       [file_name, *controls], [saved, picker, download])
     loaded.append(upload.upload(lambda path: load_uploaded(specs, path), upload, controls))
     for event in loaded:
-        event.then(on_change, [gpu, *controls], readouts_shown)
+        event.then(on_change, checked, readouts_shown)
     scaleout_view.wire(launch, ctx.workspace, specs, controls, edits, recipe_values(start, specs), loaded)
     # Show the verdict for the loaded recipe straight away (the plots draw when the tab is first shown: a plot's
     # build-time figure is not drawn in a tab that opens later).
     initial = check(ctx.workspace, specs, recipe_values(start, specs), gpu_gib(gpu.value, ctx.device))
     verdict.value, command.value, steps.value, lr_plot.value, memory.value, memory_bar.value = initial
-    return RecipeForm(specs, controls, on_change, [gpu, *controls], readouts_shown)
+    return RecipeForm(specs, controls, on_change, checked, readouts_shown)
