@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import ARTIFACTS, ROOT, running_app
+from tests.browser.flow_steps import Steps, choose, set_field
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -29,39 +30,6 @@ SYSTEM = "Parse the request into JSON with intent and slots."
 RUN_NAME = "full-flow"
 # The CPU demo recipe as shipped (360 steps, ~90 s alone on 2 cores); a shorter run only to debug this test.
 MAX_STEPS = os.environ.get("STUDIO_FULL_FLOW_MAX_STEPS")
-
-
-def choose(page, selector: str, value: str) -> None:
-    """Pick a dropdown value by typing it (option lists of other dropdowns may still be in the page)."""
-    box = page.locator(f"{selector} input").first
-    box.click()
-    box.fill(value)
-    box.press("Enter")
-    expect(box).to_have_value(value)
-
-
-def set_field(page, field: str, value: str) -> None:
-    control = page.locator(f"#field-{field} input, #field-{field} textarea").first
-    control.fill(value)
-    control.press("Tab")
-
-
-class Steps:
-    """Numbered screenshots and the wall time of each step, printed at the end (pytest -s shows them)."""
-
-    def __init__(self, page):
-        self.page, self.n, self.start, self.last, self.times = page, 0, time.monotonic(), time.monotonic(), []
-
-    def done(self, name: str) -> None:
-        self.n += 1
-        self.page.screenshot(path=str(SHOTS / f"{self.n:02d}-{name}.png"), full_page=True)
-        now = time.monotonic()
-        self.times.append((name, now - self.last))
-        self.last = now
-
-    def summary(self) -> str:
-        lines = [f"{name:<14}{seconds:6.1f} s" for name, seconds in self.times]
-        return "\n".join([*lines, f"{'total':<14}{time.monotonic() - self.start:6.1f} s"])
 
 
 def chunk_patents(page, steps: Steps) -> None:
@@ -238,7 +206,7 @@ def test_full_flow_from_documents_to_the_stakeholder_report(tmp_path, browser):
     with running_app(workspace) as server:
         page.goto(server["url"], wait_until="domcontentloaded")
         page.locator("#studio-header").wait_for(timeout=30_000)
-        steps = Steps(page)
+        steps = Steps(page, SHOTS)
         chunk_patents(page, steps)
         clean_patents(page, steps, workspace)
         run_id = configure_and_train(page, steps, workspace)
