@@ -61,6 +61,8 @@ class FileReport:
     skipped: int
     mapping: dict[str, str]
     """Internal field -> source field used, e.g. {"instruction": "query", "output": "response"}."""
+    other_formats: dict[str, int] = field(default_factory=dict)
+    """Of the skipped records, those of another format than the one asked for, by the format they fit."""
 
 
 @dataclass
@@ -175,7 +177,13 @@ def _convert_rows(read: FileRead, stem: str, fmt: str, mapping: Mapping[str, str
         return [_finish(row.value, row, stem, None, ids) for row in read.rows], "text", read.mapping
     file_fmt, used, problem = _resolve(read.rows, fmt, mapping)
     if problem:
-        log.error("", f"{_records(len(read.rows))} skipped: {problem}", skips=len(read.rows))
+        found = _own_formats(read.rows) if fmt in formats.FORMATS else {}
+        if found:
+            log.other_format("", f"{_records(len(read.rows))} skipped: none is a {fmt} record "
+                                 f"({_mix(found)}); {_choose_auto(max(found, key=found.__getitem__))}", found,
+                             skips=len(read.rows))
+        else:
+            log.error("", f"{_records(len(read.rows))} skipped: {problem}", skips=len(read.rows))
         return [], "unknown", dict(mapping or {})
     if file_fmt == "unknown":
         if read.rows:
@@ -188,6 +196,10 @@ def _convert_rows(read: FileRead, stem: str, fmt: str, mapping: Mapping[str, str
             log.error(row.where, _not_a_record(row))
             continue
         row_fmt, row_mapping = _row_format(row.value, file_fmt, used, mapping, strict)
+        own = _other_format(row.value, file_fmt) if row_fmt == "unknown" and fmt != "auto" else None
+        if own:
+            log.other_format(row.where, f"a {own} record, not {file_fmt}: {_choose_auto(own)}", {own: 1})
+            continue
         if row_fmt == "unknown":
             log.error(row.where, f"not a {file_fmt} record like the others: "
                                  f"{formats.why_not(row.value, file_fmt, used)} (fields here: "
@@ -203,11 +215,35 @@ def _convert_rows(read: FileRead, stem: str, fmt: str, mapping: Mapping[str, str
             continue
         records.append(_finish(body, row, stem, row_mapping.get("id"), ids))
     if others:
-        mix = ", ".join(f"{n} {'is' if n == 1 else 'are'} {f}" for f, n in others.items())
-        log.warning(first_other, f"mixed record formats: most records are {file_fmt}, but {mix} (the first here); "
-                                 f"each was converted by its own format — check that this is intended")
+        log.warning(first_other, f"mixed record formats: most records are {file_fmt}, but {_mix(others)} (the first "
+                                 f"here); each was converted by its own format — check that this is intended")
         file_fmt = "mixed"
     return records, file_fmt, used
+
+
+def _mix(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{n} {'is' if n == 1 else 'are'} {f}" for f, n in counts.items())
+
+
+def _choose_auto(found: str) -> str:
+    return (f"choose format auto to read each record by its own format (or {found} for records like this), or "
+            f"split the file by format")
+
+
+def _other_format(row: Mapping, asked: str) -> str | None:
+    """The format a record that does not fit the one asked for does fit, if any (chat shapes count as one)."""
+    own = formats.detect_format([row])[0]
+    return None if own == "unknown" or own == asked or {own, asked} == {"messages", "sharegpt"} else own
+
+
+def _own_formats(rows: list[Row]) -> dict[str, int]:
+    """Rows by the format each fits on its own (rows fitting none left out)."""
+    found: dict[str, int] = {}
+    for row in rows:
+        own = formats.detect_format([row.value])[0] if isinstance(row.value, Mapping) else "unknown"
+        if own != "unknown":
+            found[own] = found.get(own, 0) + 1
+    return found
 
 
 def _row_format(row: Mapping, file_fmt: str, used: dict[str, str], mapping: Mapping[str, str] | None,
@@ -310,7 +346,7 @@ def ingest_paths(paths: Sequence[str | Path], *, format: str = "auto", mapping: 
         result.records += records
         result.issues += log.finish()
         result.files.append(FileReport(name, read.encoding, fmt if read.rows else "unknown", len(records),
-                                       log.skipped, dict(used)))
+                                       log.skipped, dict(used), dict(log.other_formats)))
     if progress:
         progress(1.0, f"{len(result.records):,} records from {len(files)} file{'s' * (len(files) != 1)}")
     return result
@@ -349,7 +385,8 @@ def ingest_hub_dataset(dataset_id: str, split: str = "train", *, config: str | N
     records, fmt, used = _convert_rows(read, stem, format, mapping, ids, log)
     ids.report(log)
     result.records, result.issues = records, log.finish()
-    result.files.append(FileReport(name, "utf-8", fmt if rows else "unknown", len(records), log.skipped, used))
+    result.files.append(FileReport(name, "utf-8", fmt if rows else "unknown", len(records), log.skipped, used,
+                                   dict(log.other_formats)))
     if progress:
         progress(1.0, f"{len(records):,} records from {dataset_id}")
     return result

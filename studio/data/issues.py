@@ -38,6 +38,8 @@ class IssueLog:
     issues: list[IngestIssue] = field(default_factory=list)
     skipped: int = 0
     """Records skipped so far (each one is an error issue, listed or counted)."""
+    other_formats: dict[str, int] = field(default_factory=dict)
+    """Of the skipped records, those of another format than the one asked for, by the format they fit."""
     _unlisted: dict[str, int] = field(default_factory=dict)
     _first_unlisted: str = ""
 
@@ -52,6 +54,13 @@ class IssueLog:
 
     def error(self, where: str, message: str, *, skips: int = 1) -> None:
         self.add(where, message, ERROR, skips=skips)
+
+    def other_format(self, where: str, message: str, found: dict[str, int], *, skips: int = 1) -> None:
+        """`skips` records skipped, `found` of them ({format: count}) because they are records of another format
+        than the one asked for (the rest fit no format)."""
+        for fmt, n in found.items():
+            self.other_formats[fmt] = self.other_formats.get(fmt, 0) + n
+        self.error(where, message, skips=skips)
 
     def warning(self, where: str, message: str) -> None:
         self.add(where, message, WARNING)

@@ -168,7 +168,9 @@ def collect_report(run_dir: str | os.PathLike, workspace: str | os.PathLike | No
     dataset = str(recipe.get("dataset") or status.get("dataset") or "")
     sources = data_sources(ws, dataset, recipe.get("mix_general_dataset"),
                            number(recipe.get("mix_general_ratio")) or 0.0) if dataset else []
-    data_info = next((e for e in reversed(events) if e.get("kind") == "data"), {})
+    # A run refused for its data logged no data event; its status holds the count.
+    counted = status.get("data") if isinstance(status.get("data"), dict) else {}
+    data_info = next((e for e in reversed(events) if e.get("kind") == "data"), None) or counted
     evaluations = find_evaluations(ws, run.run_id, folder)
     return ReportData(
         run=run, recipe_yaml=recipe_yaml, recipe_problem=problem,

@@ -147,9 +147,27 @@ def source_html(source: DataSource) -> str:
             f"{notes}{versions}")
 
 
+def records_html(info: dict[str, Any]) -> str:
+    """Where every record of the data set went, from the worker's count ("" for runs that logged none)."""
+    if not isinstance(info.get("records"), int):
+        return ""
+    head = f"<b>{info['records']:,}</b> records in the data set (data.format {esc(info.get('format', '?'))})"
+    other = info.get("other_formats") or {}
+    if other:
+        kinds = ", ".join(f"{n:,} {esc(k)}" for k, n in other.items())
+        return (f"<p id=\"data-records\" class=\"problem\">{head}: {sum(other.values()):,} are of another format "
+                f"({kinds}), so the run was refused before training.</p>")
+    invalid, empty = info.get("dropped_invalid", 0), info.get("dropped_empty", 0)
+    return (f"<p id=\"data-records\">{head}: <b>{info.get('trained_records', 0):,}</b> trained "
+            f"({info.get('chat_records', 0):,} chat, {info.get('text_records', 0):,} text), "
+            f"<b>{invalid + empty:,}</b> dropped ({invalid:,} fit no format, {empty:,} had nothing left to learn "
+            f"after truncation).</p>")
+
+
 def data_html(data: ReportData) -> str:
     info = data.data_info
-    split = facts((k.replace("_", " "), esc(f"{v:,}" if isinstance(v, int) else v)) for k, v in info.items()) \
+    split = records_html(info) + facts((k.replace("_", " "), esc(f"{v:,}" if isinstance(v, int) else v))
+                                       for k, v in info.items() if not isinstance(v, dict)) \
         if info else "<p class=\"missing\">The run logged no data summary (it stopped before reading its data).</p>"
     sources = "".join(source_html(s) for s in data.sources) or "<p class=\"missing\">The recipe names no data set.</p>"
     return f"<section id=\"data\"><h2>Data</h2><h3>As the run read it</h3>{split}{sources}</section>"

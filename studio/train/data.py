@@ -8,6 +8,9 @@ ones the run logs.
 Choices where the issue is silent:
 - a raw-text record longer than max_length is cut into consecutive windows, each an example of its own (a chat is
   truncated instead: its later turns make no sense without the earlier ones);
+- every record is counted by `studio.data.accounting.read_for_training`, as the Configure tab counts it: records
+  of another format than data.format refuse the run before the model loads (DataError, with the figures), records
+  that fit no format are dropped and counted;
 - an example with nothing left to learn after truncation (no loss token after position 0) is dropped and counted,
   as the token budget does;
 - the eval set is drawn at random (seeded) before mixing, and general data is mixed into the training part only,
@@ -23,13 +26,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from studio.config import Recipe
+from studio.data.accounting import OTHER_FORMAT, RecordCount, read_for_training
 from studio.data.templates import encode_record
 from studio.estimate.budget import pack_examples
 from studio.estimate.schedule import train_eval_split
 
 
 class DataError(ValueError):
-    """The data set cannot be trained on; the message names the file and what to do."""
+    """The data set cannot be trained on; the message names the file and what to do, `data` holds the figures."""
+
+    def __init__(self, message: str, data: dict | None = None):
+        super().__init__(message)
+        self.data = data or {}
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,7 @@ class TrainData:
     eval: list
     train_examples: list[Example]
     info: dict[str, Any] = field(default_factory=dict)
+    count: RecordCount | None = None  # the data set's records as read (the first problems with them)
 
     def ids_of(self, indices: list[int]) -> list[str]:
         """Record ids of the training items at these indices (a packed row names all of its examples)."""
@@ -60,16 +69,41 @@ class TrainData:
         return out
 
 
-def read_records(path: str, fmt: str) -> list[dict]:
-    """Records of a data file; errors in it are reported, and a file with no usable record is refused."""
-    from studio.data.ingest import ingest_paths
+_FORMAT_NAMES = {"messages": "chat (messages)", "sharegpt": "chat (ShareGPT)"}
 
-    result = ingest_paths([path], format=fmt)
-    errors = [i for i in result.issues if i.severity == "error"]
-    if not result.records:
-        detail = "; ".join(f"{i.file} {i.where}: {i.message}".strip() for i in errors[:3])
-        raise DataError(f"{path}: no usable records{': ' + detail if detail else ''}")
-    return result.records
+
+def refusal_message(path: str, count: RecordCount) -> str:
+    """Why the data set cannot train under its data.format, with the figures and what to do."""
+    if count.refusal == OTHER_FORMAT:
+        kinds = ", ".join(f"{n} {_FORMAT_NAMES.get(f, f)}" for f, n in count.other_formats.items())
+        return (f"{path}: {count.other} of {count.records} records are not {count.format} records ({kinds}), so "
+                f"data.format {count.format} would train only {count.read} of them; set data.format to auto to "
+                f"train every record by its own format (or to {count.suggested_format} to train only the "
+                f"{count.suggested_format} ones), or split the data set by format")
+    detail = "; ".join(f"{i.file} {i.where}: {i.message}".strip() for i in count.problems)
+    return f"{path}: no usable records{': ' + detail if detail else ''}"
+
+
+def read_records(path: str, fmt: str) -> tuple[list[dict], RecordCount]:
+    """Records of a data file and the count of all of them; a set that cannot train as it is is refused."""
+    records, count = read_for_training(path, fmt)
+    if count.refusal:
+        raise DataError(refusal_message(path, count), count.as_data())
+    return records, count
+
+
+def records_line(info: dict[str, Any], count: RecordCount | None = None) -> str:
+    """Where every record of the data set went, for the worker's log."""
+    dropped = info.get("dropped_invalid", 0) + info.get("dropped_empty", 0)
+    line = (f"records: {info['records']:,} in the data set, {info['trained_records']:,} trained "
+            f"({info['chat_records']:,} chat, {info['text_records']:,} text), {dropped:,} dropped")
+    if info.get("dropped_invalid"):
+        first = count.problems[0] if count and count.problems else None
+        where = f" (the first: {first.file} {first.where}: {first.message})" if first else ""
+        line += f"; {info['dropped_invalid']:,} fit no format{where}"
+    if info.get("dropped_empty"):
+        line += f"; {info['dropped_empty']:,} had nothing left to learn after truncation to data.max_length"
+    return line
 
 
 def _text_windows(tokenizer, record: dict, rid: str, n: int, max_length: int, source: str) -> list[Example]:
@@ -116,10 +150,14 @@ def _mix(train: list[Example], general: list[Example], ratio: float, rng: random
 def build_train_data(recipe: Recipe, tokenizer, data_path: str, general_path: str | None = None) -> TrainData:
     """Train and eval items for the recipe: Examples, or packed rows (lists of Examples) when data.packing is on."""
     d = recipe.data
-    examples, counts = encode_all(read_records(data_path, d.format), tokenizer, d.max_length)
+    records, count = read_records(data_path, d.format)
+    examples, counts = encode_all(records, tokenizer, d.max_length)
+    accounted = {**count.as_data(), "dropped_empty": counts["dropped"],
+                 "trained_records": count.read - counts["dropped"]}
     if not examples:
         raise DataError(f"{data_path}: every example is empty after truncation to {d.max_length} tokens "
-                        f"(nothing to learn); raise data.max_length or check the loss mask in the Data tab")
+                        f"(nothing to learn); raise data.max_length or check the loss mask in the Data tab",
+                        accounted)
     rng = random.Random(recipe.runtime.seed)
     # Split by record, so the windows of one document never sit on both sides of the eval split.
     records = sorted({e.record for e in examples})
@@ -130,17 +168,18 @@ def build_train_data(recipe: Recipe, tokenizer, data_path: str, general_path: st
     train = [e for e in examples if e.record not in held_out]
     general: list[Example] = []
     if general_path and d.mix_general_ratio > 0:
-        general, _ = encode_all(read_records(general_path, "auto"), tokenizer, d.max_length, source="general")
+        general, _ = encode_all(read_records(general_path, "auto")[0], tokenizer, d.max_length, source="general")
     train = _mix(train, general, d.mix_general_ratio, rng)
-    info = {**counts, "sequences": len(examples), "train": len(train), "eval": len(eval_set), "general": sum(e.source == "general" for e in train),
+    info = {**accounted, "truncated": counts["truncated"], "split": counts["split"], "sequences": len(examples),
+            "train": len(train), "eval": len(eval_set), "general": sum(e.source == "general" for e in train),
             "train_tokens": sum(len(e.input_ids) for e in train)}
     if d.packing:
         rows = [[train[i] for i in row] for row in pack_examples([len(e.input_ids) for e in train], d.max_length)]
         eval_rows = [[eval_set[i] for i in row] for row in pack_examples([len(e.input_ids) for e in eval_set],
                                                                           d.max_length)]
         info.update(packed_rows=len(rows))
-        return TrainData(rows, eval_rows, train, info)
-    return TrainData(train, eval_set, train, info)
+        return TrainData(rows, eval_rows, train, info, count)
+    return TrainData(train, eval_set, train, info, count)
 
 
 class ItemDataset:

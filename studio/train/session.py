@@ -59,7 +59,7 @@ def prepare(recipe: Recipe, folder: Path, ws, events: EventLog, stop: StopReques
     from studio.data.versions import dataset_file
     from studio.models import load_tokenizer
     from studio.train.builders import precision, training_arguments, use_cuda
-    from studio.train.data import ItemDataset, build_train_data, make_collator
+    from studio.train.data import ItemDataset, build_train_data, make_collator, records_line
     from studio.train.model_setup import build_model, trainable_summary
     from studio.train.trainer import StudioTrainer
     from studio.train.worker import estimated_peak_gib
@@ -71,6 +71,8 @@ def prepare(recipe: Recipe, folder: Path, ws, events: EventLog, stop: StopReques
     data = build_train_data(recipe, tokenizer, str(dataset_file(ws, recipe.data.dataset)),
                             str(dataset_file(ws, general)) if general else None)
     events.write("data", **data.info)
+    events.update_status(data=data.info)
+    say(records_line(data.info, data.count))
     say(f"data: {data.info}")
     p = precision(recipe, cuda)
     has_eval = len(data.eval) > 0

@@ -209,7 +209,8 @@ def _train(recipe_path: str, folder: Path, resume: str | None, workspace: str | 
 
         session = prepare(recipe, folder, workspace_for(folder, workspace), events, stop)
     except (RecipeError, DataError, FileNotFoundError) as exc:
-        return _fail(folder, events, str(exc), EXIT_INPUT)
+        figures = {"data": exc.data} if isinstance(exc, DataError) and exc.data else {}  # a refused set's counts
+        return _fail(folder, events, str(exc), EXIT_INPUT, **figures)
     if agree_on_step(None, stop.requested)[1]:  # every rank, or none, leaves before training starts
         return _finish(session, folder, events, STOPPED, save=False)
     checkpoint = session.resume_checkpoint(resume)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import groupby
@@ -11,7 +10,7 @@ from pathlib import Path
 import gradio as gr
 
 from studio.config import Recipe
-from studio.data.ingest import ingest_paths
+from studio.data.accounting import read_for_training
 from studio.data.versions import dataset_file
 from studio.estimate.budget import eta_seconds, token_budget
 from studio.estimate.schedule import effective_batch, lr_curve, schedule_summary
@@ -23,6 +22,7 @@ from studio.train.curves import measured_throughput
 from studio.ui import i18n
 from studio.ui.i18n import tr
 from studio.ui import scaleout_view
+from studio.ui.data_count import check_data, count_examples, dropped_note
 from studio.ui.form_events import edited, on_each
 from studio.ui.plots import lr_schedule_figure
 from studio.ui.vram_view import gpu_choices, gpu_gib, vram_readout
@@ -71,19 +71,14 @@ def commands(recipe: Recipe, file_name: str) -> str:
     return f"python -m studio train recipes/{file_name}\n{launch}"
 
 
-@functools.lru_cache(maxsize=16)
-def count_examples(path: str, mtime: float) -> int:
-    """Records in a data file (cached per file version: the form re-checks on every keystroke)."""
-    return len(ingest_paths([path]).records)
-
-
 def readouts(ws: Workspace, recipe: Recipe) -> tuple[str, object]:
     """Step arithmetic and the learning-rate curve for the recipe's data set, or why they are unknown."""
     try:
         path = dataset_file(ws, recipe.data.dataset)
     except (FileNotFoundError, ValueError) as exc:
         return tr("Steps unknown: {error}", error=exc), None
-    n = count_examples(str(path), path.stat().st_mtime)
+    count = count_examples(str(path), path.stat().st_mtime, recipe.data.format)
+    n = count.read  # what the worker trains: a set it would refuse shows as a problem instead
     summary = schedule_summary(n, recipe)
     packed = (" " + tr("(with packing, steps count packed sequences: see the token budget)")
               if recipe.data.packing else "")
@@ -91,6 +86,7 @@ def readouts(ws: Workspace, recipe: Recipe) -> tuple[str, object]:
               "all · warmup {warmup} · ≤ {tokens:,.0f} tokens per step", n=n, train=summary["n_train"],
               eval=summary["n_eval"], per_epoch=summary["steps_per_epoch"], total=summary["total_steps"],
               warmup=summary["warmup_steps"], tokens=summary["tokens_per_step_max"]) + packed
+    text += dropped_note(count)
     curve = lr_curve(summary["total_steps"], recipe)
     return f"{text}\n\n{eta_markdown(ws, recipe, summary)}", lr_schedule_figure(curve, summary["warmup_steps"])
 
@@ -131,7 +127,7 @@ def budget_markdown(ws: Workspace, specs: list[FieldSpec], values: list) -> str:
         tokenizer = load_tokenizer(recipe.model)
     except (RecipeError, FileNotFoundError, ValueError, OSError) as exc:
         raise gr.Error(str(exc)) from None
-    b = token_budget(ingest_paths([path]).records, tokenizer, recipe.data.max_length,
+    b = token_budget(read_for_training(str(path), recipe.data.format)[0], tokenizer, recipe.data.max_length,
                      recipe.batch.per_device_batch_size)
     return tr("**{examples}** examples · {tokens:,} tokens ({loss_tokens:,} with loss) · mean {mean:.0f}, max {max} "
               "· at max length {max_length}: **{truncated:.1%}** truncated, **{dropped:.1%}** dropped (nothing left "
@@ -146,7 +142,8 @@ def budget_markdown(ws: Workspace, specs: list[FieldSpec], values: list) -> str:
 def check(ws: Workspace, specs: list[FieldSpec], values: list, gpu: float) -> tuple:
     """A verdict (every problem by field), the run commands, step readouts, LR curve, memory readout and bar."""
     try:
-        recipe = check_recipe_paths(ws, recipe_from_values(specs, values))  # a local path must be one the UI may open
+        # A local path must be one the UI may open; a data set the worker would refuse is refused here too.
+        recipe = check_data(ws, check_recipe_paths(ws, recipe_from_values(specs, values)))
     except RecipeError as exc:
         problems = "\n".join(f"- `{e.path}`: {e.message}" for e in exc.errors)
         # Each field's message comes from studio.config and stays English.

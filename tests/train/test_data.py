@@ -91,3 +91,15 @@ def test_windows_of_one_document_stay_on_one_side_of_the_eval_split(tokenizer):
     patents = str(resolve_bundled("bundled:patents"))
     data = build_train_data(recipe(format="text", max_length=64, eval_split=0.2), tokenizer, patents)
     assert data.eval and not {e.record for e in data.train} & {e.record for e in data.eval}
+
+
+def test_a_mixed_set_is_refused_under_messages_and_trained_whole_under_auto(tokenizer, tmp_path):
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text(open(CHAT, encoding="utf-8").read() + "".join(
+        json.dumps({"text": f"A fragment of prose number {i}."}) + "\n" for i in range(20)), encoding="utf-8")
+    with pytest.raises(DataError, match=r"20 of 416 records are not messages records \(20 text\)") as refused:
+        build_train_data(recipe(format="messages"), tokenizer, str(mixed))
+    assert refused.value.data["other_formats"] == {"text": 20} and refused.value.data["read"] == 396
+    info = build_train_data(recipe(format="auto"), tokenizer, str(mixed)).info
+    assert (info["records"], info["trained_records"], info["chat_records"], info["text_records"]) == (416, 416, 396, 20)
+    assert info["train"] + info["eval"] == 416 and info["dropped_invalid"] == info["dropped_empty"] == 0
