@@ -21,7 +21,7 @@ import yaml
 
 from studio.report.evidence import Evaluation, ExampleSet, VoteSummary, find_evaluations, pick_examples, run_votes
 from studio.report.lineage import DataSource, data_sources
-from studio.train.curves import Curves, curves, elapsed_seconds, number
+from studio.train.curves import Curves, curves, elapsed_seconds, number, run_span
 from studio.train.events import EVENTS_FILE, RECIPE_FILE, read_events, read_status
 from studio.workspace import Workspace, default_root
 
@@ -44,8 +44,8 @@ class RunSummary:
     state: str
     error: str | None
     created: float | None  # seconds since the epoch
-    started: float | None
-    ended: float | None
+    started: float | None  # when the first attempt started (a resumed run has several)
+    ended: float | None  # when the last attempt ended; None while it trains
     train_seconds: float | None  # the worker's training time, summed over resumes
     step: int | None
     total_steps: int | None
@@ -57,6 +57,8 @@ class RunSummary:
     output: str | None  # the adapter (or model) folder in the run folder, once saved
     final_train_loss: float | None
     eval_losses: tuple[tuple[int, float], ...]  # (step, eval loss), superseded steps left out
+    attempts: int = 1  # worker starts: the first and one per resume
+    resumed_from: tuple[int, ...] = ()  # the step each resume continued from
 
 
 @dataclass(frozen=True)
@@ -136,16 +138,18 @@ def run_summary(run_dir: Path, status: dict, events: list[dict], c: Curves, reci
     train_seconds = number(status.get("train_seconds"))
     if train_seconds is None:
         train_seconds = elapsed_seconds(events, live=False, now=time.time()) or None
+    started, ended, attempts = run_span(events, status)
     return RunSummary(
         run_id=run_dir.name, folder=run_dir, model=str(status.get("model") or recipe.get("model") or "?"),
         method=str(status.get("method") or recipe.get("method") or "?"), state=str(status.get("state") or "?"),
-        error=status.get("error"), created=number(status.get("created")), started=number(status.get("started")),
-        ended=number(status.get("ended")), train_seconds=train_seconds, step=_int(status.get("step")),
+        error=status.get("error"), created=number(status.get("created")), started=number(started),
+        ended=number(ended), train_seconds=train_seconds, step=_int(status.get("step")),
         total_steps=_int(status.get("total_steps")), device=status.get("device"), precision=status.get("precision"),
         processes=_int(status.get("processes")), trainable_params=_int(status.get("trainable_params")),
         total_params=_int(status.get("total_params")),
         output=status.get("output"), final_train_loss=c.loss.values[-1] if len(c.loss) else None,
-        eval_losses=tuple(zip(c.eval_loss.steps, c.eval_loss.values)))
+        eval_losses=tuple(zip(c.eval_loss.steps, c.eval_loss.values)), attempts=attempts,
+        resumed_from=tuple(c.resumes))
 
 
 def measured_memory(status: dict, events: list[dict]) -> float | None:

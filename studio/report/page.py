@@ -91,13 +91,26 @@ def header_html(run: RunSummary) -> str:
             + facts([("run", f"<code>{esc(run.run_id)}</code>"), ("model", f"<code>{esc(run.model)}</code>"),
                      ("method", esc(METHODS.get(run.method, run.method))), ("state", state),
                      ("created", when(run.created)), ("started", when(run.started)), ("ended", when(run.ended)),
-                     ("training time", duration(run.train_seconds)), ("optimizer steps", steps),
+                     *span_facts(run), ("optimizer steps", steps),
                      ("device", esc(" · ".join(x for x in (run.device, run.precision, processes) if x) or "—")),
                      ("trainable parameters", share),
                      ("adapter", f"<code>runs/{esc(run.run_id)}/{esc(run.output)}</code>" if run.output
                       else "not saved (a run saves it when it finishes or is stopped)"),
                      ("final train loss", num(run.final_train_loss)), ("eval loss", eval_headline(run))])
             + "<nav>" + "".join(f"<a href=\"#{key}\">{title}</a>" for key, title in SECTIONS) + "</nav></header>")
+
+
+def span_facts(run: RunSummary) -> list[tuple[str, str]]:
+    """The run's span from its first start to its last end, its attempts, and the training time within it."""
+    span = run.ended - run.started if run.started is not None and run.ended is not None else None
+    attempts = str(run.attempts)
+    if run.resumed_from:
+        attempts += f" (resumed from step{'s' if len(run.resumed_from) > 1 else ''} " \
+                    f"{', '.join(map(str, run.resumed_from))})"
+    note = (f" <span class=\"note\">summed over {run.attempts} attempts: model loading and the pauses between "
+            f"attempts are not counted</span>" if run.attempts > 1 else "")
+    return [("span", duration(span)), ("attempts", esc(attempts)),
+            ("training time", duration(run.train_seconds) + note)]
 
 
 def eval_headline(run: RunSummary) -> str:

@@ -78,6 +78,9 @@ class StudioCallback(TrainerCallback):
             control.should_save = False  # never checkpoint weights that produced a NaN
 
     def on_step_end(self, args, state, control, **kwargs):
+        # Every step, without a loss (that comes every logging_steps): one short appended line, no status write,
+        # so the Train tab's bar and ETA move each step at the cost of a flush.
+        self.events.write("progress", step=state.global_step, total=state.max_steps)
         loss, indices = self.trainer.take_step()
         # Sample ids in a spike alert are this rank's; with several processes rank 0 names only its own share.
         loss, stop = agree_on_step(loss, self.stop.requested)

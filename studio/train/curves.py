@@ -7,6 +7,11 @@ Resumes: a worker killed at step 57 whose newest checkpoint was step 40 logs ste
 The status event that opens the new segment (`resumed_from_step` = 40, or `state: running` with `step` = 40)
 supersedes every earlier step-keyed event with a step above 40, so each step keeps only its newest value.
 Alerts are never superseded: they are the history of what went wrong, including what led to the resume.
+
+Progress: the worker writes a light `progress` event (step and total, no loss) at every optimizer step, and the
+heavier `train` event only every `logging_steps`. The plots read `train` and `eval` events only; the step, the
+phase and the ETA read both, so the bar moves every step. Runs written before `progress` events existed read as
+they always did.
 """
 
 from __future__ import annotations
@@ -18,12 +23,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
-from studio.train.events import EVENTS_FILE, FINISHED, STOPPED, read_events, read_status
+from studio.train.events import (EVENTS_FILE, FINAL_STATES, FINISHED, QUEUED, RUNNING, STARTING, STOPPED,
+                                 read_events, read_status)
 
 # Event kinds whose values belong to one step of training and are redone by a resume.
-STEP_KINDS = ("train", "eval", "checkpoint", "status")
+STEP_KINDS = ("train", "eval", "checkpoint", "status", "progress")
+# Kinds that say an optimizer step has just ended (a `train` event alone in runs written before `progress`).
+STEP_DONE_KINDS = ("progress", "train")
 DEFAULT_SMOOTHING = 0.6  # EMA weight of the past, per logged point (TensorBoard's slider, same meaning)
-RATE_WINDOW = 10  # train events of the newest segment that the steps/s behind the ETA is measured over
+RATE_WINDOW = 30  # finished steps of the newest segment that the steps/s behind the ETA is measured over
+# What a run is doing, beyond its state: before its first step of this attempt a live run is still starting.
+LOADING, FIRST_STEP, TRAINING = "loading", "first_step", "training"
 
 
 def number(value: Any) -> float | None:
@@ -120,8 +130,11 @@ class Progress:
     step: int
     total: int | None
     elapsed_s: float  # time the worker ran, summed over the run's segments (queue time not counted)
-    eta_s: float | None  # None: not live, or not enough steps yet to measure a rate
+    eta_s: float | None  # None: not training now, or not enough steps yet to measure a rate
     steps_per_second: float | None
+    # The state, except that a live run is LOADING (the worker starts, reads data, loads the model) or at its
+    # FIRST_STEP (the loop has begun, no step of this attempt has ended) before it is TRAINING.
+    phase: str = QUEUED
 
     @property
     def fraction(self) -> float:
@@ -132,44 +145,82 @@ def _segments(events: list[dict]) -> list[list[dict]]:
     """Events split at each worker start (status `starting`); events before the first start form no segment."""
     segments: list[list[dict]] = []
     for event in events:
-        if event.get("kind") == "status" and event.get("state") == "starting":
+        if event.get("kind") == "status" and event.get("state") == STARTING:
             segments.append([])
         if segments:
             segments[-1].append(event)
     return segments
 
 
+def _closed(segment: list[dict]) -> bool:
+    """True when the segment's worker (or its supervisor) wrote a final state: that attempt is over."""
+    return any(e.get("kind") == "status" and e.get("state") in FINAL_STATES for e in segment)
+
+
 def elapsed_seconds(events: list[dict], live: bool, now: float) -> float:
+    """Worker time summed over the segments; the newest one runs up to `now` while live and not yet closed (a
+    resume that has not started its worker yet must not count the pause since the last attempt)."""
     segments = _segments(events)
     total = 0.0
     for i, segment in enumerate(segments):
         times = [e["time"] for e in segment if e.get("time") is not None]
         if times:
-            end = now if live and i == len(segments) - 1 else max(times)
-            total += max(0.0, end - times[0])
+            current = live and i == len(segments) - 1 and not _closed(segment)
+            total += max(0.0, (now if current else max(times)) - times[0])
     return total
 
 
-def steps_per_second(events: list[dict], window: int = RATE_WINDOW) -> float | None:
-    """Optimizer steps per second over the newest segment's last `window` train events."""
+def run_span(events: list[dict], status: dict) -> tuple[float | None, float | None, int]:
+    """(first start, last end, attempts) of a run over all its segments: a resumed run's span begins when its
+    first attempt started, not its last. Status `started` stands in for a run without start events."""
     segments = _segments(events)
-    points = [(e["time"], e["step"]) for e in (segments[-1] if segments else events)
-              if e.get("kind") == "train" and "time" in e and "step" in e][-window:]
+    starts = [s[0]["time"] for s in segments if s and s[0].get("time") is not None]
+    first = min(starts) if starts else status.get("started")
+    return first, status.get("ended"), max(len(segments), 1 if first is not None else 0)
+
+
+def step_points(events: list[dict]) -> list[tuple[float, int]]:
+    """(time, step) of each finished step, once per step (a logged step has a `progress` and a `train` event)."""
+    points: dict[int, float] = {}
+    for e in events:
+        if e.get("kind") in STEP_DONE_KINDS and e.get("time") is not None and e.get("step") is not None:
+            points.setdefault(int(e["step"]), e["time"])
+    return sorted((t, s) for s, t in points.items())
+
+
+def steps_per_second(events: list[dict], window: int = RATE_WINDOW) -> float | None:
+    """Optimizer steps per second over the newest segment's last `window` finished steps."""
+    segments = _segments(events)
+    points = step_points(segments[-1] if segments else events)[-window:]
     if len(points) < 2 or points[-1][0] <= points[0][0]:
         return None
     return (points[-1][1] - points[0][1]) / (points[-1][0] - points[0][0])
 
 
+def phase(events: list[dict], state: str) -> str:
+    """The run's phase (see `Progress.phase`) from its state and the newest segment's events."""
+    if state == STARTING:
+        return LOADING
+    if state != RUNNING:
+        return state
+    segments = _segments(events)
+    newest = segments[-1] if segments else events
+    began = next((i for i in range(len(newest) - 1, -1, -1) if segment_start(newest[i]) is not None), -1)
+    return TRAINING if any(e.get("kind") in STEP_DONE_KINDS for e in newest[began + 1:]) else FIRST_STEP
+
+
 def progress(events: list[dict], status: dict, live: bool, now: float) -> Progress:
-    """Step and total from the events (status as a fallback), elapsed worker time, and an ETA while live."""
+    """Step and total from the events (status as a fallback), elapsed worker time, the phase, and an ETA while
+    training."""
     kept = supersede(events)
     steps = [int(e["step"]) for e in kept if e.get("kind") in STEP_KINDS and e.get("step") is not None]
     totals = [int(e["total"]) for e in kept if e.get("total")]
     step = max(steps) if steps else int(status.get("step") or 0)
     total = totals[-1] if totals else status.get("total_steps")
-    rate = steps_per_second(events) if live else None
+    now_phase = phase(events, str(status.get("state") or QUEUED))
+    rate = steps_per_second(events) if live and now_phase == TRAINING else None
     eta = (max(0, total - step) / rate) if rate and total else None
-    return Progress(step, total, elapsed_seconds(events, live, now), eta, rate)
+    return Progress(step, total, elapsed_seconds(events, live, now), eta, rate, now_phase)
 
 
 @dataclass(frozen=True)

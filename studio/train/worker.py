@@ -30,9 +30,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from studio.train.callbacks import StopRequest, peak_memory_gib, say
+from studio.noise import quiet_library_noise
 from studio.train.events import FAILED, FINISHED, LOG_FILE, RECIPE_FILE, STARTING, STOPPED, EventLog, read_status
 from studio.train.ranks import is_main, rank
+
+quiet_library_noise()  # before the callbacks bring in transformers, PEFT and bitsandbytes (see studio.noise)
+
+from studio.train.callbacks import StopRequest, peak_memory_gib, say  # noqa: E402
 
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_OOM, EXIT_NAN = 0, 1, 2, 3, 4
 

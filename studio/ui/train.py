@@ -7,6 +7,7 @@ nothing. The runner does the work; handlers only call it and turn a `RunError` i
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,20 +113,28 @@ def make_report(ws: Workspace, run_id: str | None) -> tuple[str, object]:
         path = write_run_report(ws, run_id or "")
     except (ReportError, OSError) as exc:
         return f"⚠ {exc}", gr.update(visible=False)
-    return tr("Report of **{run}** saved in `{path}` (one HTML file that opens offline).", run=run_id, path=path), \
-        gr.update(value=str(path), visible=True)
+    message = tr("Report of **{run}** created at {time} in `{path}` (one HTML file that opens offline).", run=run_id,
+                 time=time.strftime("%H:%M:%S"), path=path)
+    # The message line sits above the runs table, often scrolled out of view from this button: a toast confirms it
+    # where the user is, and the time tells a second report of the same run from the first.
+    gr.Info(tr("Report created: {path}", path=path))
+    return message, gr.update(value=str(path), visible=True)
 
 
 def outputs(r: views.Refresh, view: views.TrainView, overlays: list[str] | None) -> tuple:
     """A Refresh as component updates, skipping whatever did not change since this session's last poll."""
     skip = gr.skip()
     ids = r.run_ids
+    # The run picker's value is sent only when the refresh chose another run: a poll that read the picker before a
+    # launch selected the new run must not put the old one back (it would show the old run's progress).
+    picker = {**({} if ids is None else {"choices": ids}), **({"value": r.selected} if r.reselected else {})}
     return (view, skip if r.rows is None else i18n.table(views.RUN_COLUMNS, r.rows),
-            skip if ids is None else gr.update(choices=ids, value=r.selected),
+            gr.update(**picker) if picker else skip,
             skip if ids is None else gr.update(choices=ids, value=[o for o in overlays or [] if o in ids]),
             *(skip if v is None else v for v in (r.progress, r.alerts, r.log)),
             *(r.figures or (skip,) * 4),
-            skip if r.checkpoints is None else gr.update(choices=r.checkpoints, value=views.LATEST))
+            skip if r.checkpoints is None else gr.update(choices=r.checkpoints, value=views.LATEST),
+            skip if r.message is None else r.message)
 
 
 @dataclass
@@ -161,7 +170,7 @@ class TrainTab:
     def shown(self) -> list:
         """What a poll updates, in the order of `outputs`."""
         return [self.view, self.runs, self.selected, self.overlays, self.progress, self.alerts, self.log,
-                *self.plots, self.checkpoint]
+                *self.plots, self.checkpoint, self.message]
 
 
 def layout(ctx, has_form: bool) -> TrainTab:

@@ -16,8 +16,9 @@ from typing import Any
 
 from studio.train import runner
 from studio.train.checkpoints import list_checkpoints
-from studio.train.curves import DEFAULT_SMOOTHING, curves, progress
-from studio.train.events import EVENTS_FILE, LIVE_STATES, LOG_FILE, QUEUED, EventCursor, log_tail, read_events
+from studio.train.curves import DEFAULT_SMOOTHING, FIRST_STEP, LOADING, Progress, curves, progress
+from studio.train.events import (EVENTS_FILE, FAILED, FINISHED, LIVE_STATES, LOG_FILE, QUEUED, STOPPED, EventCursor,
+                                 log_tail, read_events)
 from studio.train.plots import train_figures
 from studio.ui.i18n import tr
 from studio.ui.vram_view import advice_text
@@ -69,8 +70,9 @@ def _gib(value: Any) -> str:
     return "—" if value is None else f"{float(value):.2f}"
 
 
-def run_row(run: dict, now: float) -> list[str]:
-    """One table row from a run's status (list_runs gives each its id and queue position)."""
+def run_row(run: dict, now: float, step: int | None = None) -> list[str]:
+    """One table row from a run's status (list_runs gives each its id and queue position); `step`, when given, is
+    the progress readout's step (status.json has the step of the last log, the events the last step)."""
     started, ended = run.get("started"), run.get("ended")
     live = run.get("state") in LIVE_STATES
     # The worker adds up training time over resumes; before its first log, the time since this attempt started.
@@ -79,19 +81,34 @@ def run_row(run: dict, now: float) -> list[str]:
     best = run.get("best_eval_loss")
     output = f"runs/{run['run_id']}/{run['output']}" if run.get("output") else "—"
     return [run["run_id"], tr(run.get("state", "?")), run.get("method", ""), run.get("model", ""),
-            run.get("dataset", ""), f"{run.get('step') or 0} / {total}" if total else "—",
+            run.get("dataset", ""), f"{step if step is not None else run.get('step') or 0} / {total}" if total else "—",
             "—" if best is None else f"{float(best):.4f}", duration(took),
             f"{_gib(run.get('memory_gib'))} / {_gib(run.get('estimated_peak_gib'))}", output,
             str(run["queue_position"]) if run.get("queue_position") else ""]
 
 
-def progress_html(status: dict, events: list[dict], now: float) -> str:
-    """State, a progress bar, step / total, elapsed worker time and the ETA from recent steps/s."""
+# What the readout calls a live run before its first step of this attempt (curves.Progress.phase).
+PHASE_LABELS = {LOADING: "starting: loading model…", FIRST_STEP: "starting: first training step…"}
+# What the message line says once the run it shows ends (the worker's error stays in English, as alerts do).
+FINAL_MESSAGES = {
+    STOPPED: "**{run}** stopped at step {step}; the checkpoint and the adapter are saved in `{output}`. Resume "
+             "continues from the last checkpoint.",
+    "stopped_early": "**{run}** stopped at step {step} before training began; nothing was saved.",
+    "stopped_error": "**{run}** stopped at step {step}: {error}",
+    FINISHED: "**{run}** finished at step {step}; the adapter is saved in `{output}`.",
+    FAILED: "**{run}** failed at step {step}: {error}",
+}
+
+
+def progress_html(status: dict, events: list[dict], now: float, p: Progress | None = None) -> str:
+    """State (or the starting phase), a progress bar, step / total, elapsed worker time and the ETA from recent
+    steps/s. The bar has no value while the run starts: the browser draws it as busy."""
     if not status:
         return f"<p>{html.escape(tr('No run selected. Launch one above.'))}</p>"
     state = status.get("state", "?")
-    p = progress(events, status, state in LIVE_STATES, now)
-    parts = [f"<b id='train-state'>{html.escape(tr(state))}</b>",
+    p = p or progress(events, status, state in LIVE_STATES, now)
+    label = PHASE_LABELS.get(p.phase, state)
+    parts = [f"<b id='train-state'>{html.escape(tr(label))}</b>",
              tr("step {step}", step=f"<b id='train-step'>{p.step}</b>")
              + (f" / {p.total} ({p.fraction:.0%})" if p.total else ""),
              html.escape(tr("elapsed {time}", time=duration(p.elapsed_s)))]
@@ -101,8 +118,22 @@ def progress_html(status: dict, events: list[dict], now: float) -> str:
     if state == QUEUED and status.get("queue_position"):
         parts.append(html.escape(tr("queue position {n}", n=status["queue_position"])))
     error = f"<p style='color:#b91c1c'>{html.escape(str(status['error']))}</p>" if status.get("error") else ""
-    return (f"<div>{' · '.join(parts)}</div><progress value='{p.step}' max='{p.total or 1}' "
-            f"style='width:100%;height:14px'></progress>{error}")
+    value = "" if p.phase in PHASE_LABELS else f" value='{p.step}'"
+    return (f"<div id='train-phase' data-phase='{html.escape(p.phase)}'>{' · '.join(parts)}</div>"
+            f"<progress{value} max='{p.total or 1}' style='width:100%;height:14px'></progress>{error}")
+
+
+def final_message(status: dict, step: int) -> str | None:
+    """The message line for a run that has just ended: how, at which step, and where its output is."""
+    state, run_id = status.get("state"), status.get("run_id", "?")
+    output = f"runs/{run_id}/{status['output']}" if status.get("output") else None
+    if state == STOPPED:
+        key = "stopped_error" if status.get("error") else STOPPED if output else "stopped_early"
+    elif state in (FINISHED, FAILED):
+        key = state
+    else:
+        return None
+    return tr(FINAL_MESSAGES[key], run=run_id, step=step, output=output or "—", error=status.get("error") or "?")
 
 
 def alert_text(event: dict) -> str:
@@ -203,6 +234,8 @@ class Refresh:
     log: str | None
     figures: tuple | None
     checkpoints: list[str] | None
+    message: str | None = None  # how the shown run ended, once, when a poll sees it end
+    reselected: bool = False  # `selected` is not the one asked for (none yet, or it was deleted)
 
 
 def start_next_if_idle(ws: Workspace, runs: list[dict]) -> None:
@@ -233,13 +266,15 @@ def refresh(ws: Workspace, view: TrainView, selected: str | None, overlays: list
     runs = runner.list_runs(ws)
     start_next_if_idle(ws, runs)
     ids = [r["run_id"] for r in runs]
+    asked = selected
     if selected not in ids:
         selected = ids[0] if ids else None
     run_ids = view.changed("run_ids", (ids, selected), force)
     status = next((r for r in runs if r["run_id"] == selected), {})
     if selected is None:
         return Refresh(view.changed("rows", [], force), ids if run_ids else None, None,
-                       view.changed("progress", progress_html({}, [], now), force), None, None, None, None)
+                       view.changed("progress", progress_html({}, [], now), force), None, None, None, None,
+                       reselected=asked is not None)
     view.forget(ids)
     folder = ws.runs / selected
     cursor = view.events(folder)
@@ -249,11 +284,23 @@ def refresh(ws: Workspace, view: TrainView, selected: str | None, overlays: list
     # Progress and alerts change with the events or the status, and the clock moves them only while live.
     live = status.get("state") in LIVE_STATES
     detail = view.changed("detail", (selected, cursor.offset, status.get("updated"), live), force) or live
-    return Refresh(rows=view.changed("rows", [run_row(r, now) for r in runs], force),
+    p = progress(cursor.events, status, live, now)
+    rows = [run_row(r, now, p.step if r["run_id"] == selected else None) for r in runs]
+    return Refresh(rows=view.changed("rows", rows, force),
                    run_ids=ids if run_ids else None, selected=selected,
-                   progress=view.changed("progress", progress_html(status, cursor.events, now), force) if detail
+                   progress=view.changed("progress", progress_html(status, cursor.events, now, p), force) if detail
                    else None,
                    alerts=view.changed("alerts", alerts_markdown(status, cursor.events), force) if detail else None,
                    log=last_lines(log_tail(folder, LOG_BYTES)) if view.changed("log", log_key, force) else None,
                    figures=_figures(ws, view, shown, log_y, force),
-                   checkpoints=list(checkpoints[1:]) if checkpoints else None)
+                   checkpoints=list(checkpoints[1:]) if checkpoints else None,
+                   message=_ended(view, selected, status, p.step), reselected=selected != asked)
+
+
+def _ended(view: TrainView, run_id: str, status: dict, step: int) -> str | None:
+    """The final message when this poll is the first to see the shown run out of a queued or live state."""
+    before, state = view.sent.get("watched"), status.get("state")
+    view.sent["watched"] = (run_id, state)
+    if before is None or before[0] != run_id or before[1] not in (QUEUED, *LIVE_STATES):
+        return None
+    return final_message(status, step) if state != before[1] else None

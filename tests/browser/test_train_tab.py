@@ -61,6 +61,7 @@ def test_launch_watch_stop_resume_and_delete_a_run(studio_server, page):
     expect(page.locator("#train-run-select input")).to_have_value(re.compile(RUN_NAME), timeout=10_000)
 
     state = page.locator("#train-state")
+    expect(state).to_have_text("starting: loading model…", timeout=30_000)  # from the launch on, not a blank
     expect(state).to_have_text("running", timeout=180_000)
     wait_for_step_above(page, 3, 120_000)
     expect(page.locator("#train-runs")).to_contain_text("/ 200", timeout=30_000)
@@ -69,9 +70,10 @@ def test_launch_watch_stop_resume_and_delete_a_run(studio_server, page):
     assert loss_traces.count() >= 2  # raw and smoothed train loss (eval loss once evaluated)
 
     page.locator("#train-stop").click()
-    expect(message).to_contain_text("stopping", timeout=30_000)
+    expect(message).to_contain_text(re.compile("stopping|stopped at step"), timeout=30_000)
     expect(state).to_have_text("stopped", timeout=120_000)
     stopped_at = shown_step(page)
+    expect(message).to_contain_text(f"stopped at step {stopped_at}", timeout=30_000)  # the end, not "stopping"
     assert stopped_at > 3
 
     # Nothing lives in the page: a reload finds the run as it is on disk.
@@ -82,12 +84,16 @@ def test_launch_watch_stop_resume_and_delete_a_run(studio_server, page):
 
     page.locator("#train-resume").click()
     expect(message).to_contain_text("resuming from latest", timeout=30_000)
+    expect(state).to_have_text("starting: loading model…", timeout=30_000)
     expect(state).to_have_text("running", timeout=180_000)
     wait_for_step_above(page, stopped_at, 180_000)
     expect(page.locator("#train-loss-plot")).to_contain_text(f"resumed at {stopped_at}", timeout=30_000)
     page.locator("#train-stop").click()
     expect(state).to_have_text("stopped", timeout=120_000)
     expect(page.locator("#train-log textarea")).to_have_value(re.compile("stopped at step"), timeout=30_000)
+    page.locator("#train-report").click()
+    expect(message).to_contain_text("created at", timeout=60_000)
+    expect(page.locator("#train-report-download")).to_be_visible()
     page.locator("#train-compare").click()
     expect(message).to_contain_text("/adapter")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -131,3 +131,10 @@ def test_kill_9_mid_run_is_reported_and_resume_continues_from_the_last_checkpoin
     assert resumed["resumed_from_step"] == int(last.name.split("-")[1])
     assert runner.stop(ws, run.name) == "stopping"
     wait_for(lambda: read_status(run).get("state") == "stopped", 120, "stopped", run)
+    # The report spans both attempts: from the killed one's start, not the resumed one's.
+    from studio.report.collect import collect_report
+
+    summary = collect_report(run).run
+    starts = [e["time"] for e in read_events(run).events if e["kind"] == "status" and e.get("state") == "starting"]
+    assert len(starts) == summary.attempts == 2 and summary.started == starts[0] < read_status(run)["started"]
+    assert summary.ended == read_status(run)["ended"] and summary.resumed_from == (resumed["resumed_from_step"],)

@@ -123,3 +123,36 @@ def test_a_recipe_that_no_longer_loads_is_shown_as_written(hand_workspace):
     page = report(hand_workspace)
     assert "does not load in this version" in section(page, "recipe") and "retired_option" in page
     assert "docs@v2" in section(page, "data")  # the data sources still come from the YAML
+
+
+def test_a_resumed_run_spans_from_its_first_start_to_its_last_end(ws):
+    from studio.report.page import when
+    from studio.train.events import EventLog, write_status
+    from tests.report.conftest import hand_run
+
+    run = hand_run(ws)
+    (run / "events.jsonl").unlink()
+    end = 1_800_000_000.0
+    first, second = end - 1000.0, end - 200.0
+    log = EventLog(run)  # stopped at step 2, resumed from checkpoint-2 800 s later, finished at step 4
+    log.write("status", state="starting", time=first)
+    log.write("status", state="running", step=0, total=4, time=first + 5)
+    for step in (1, 2):
+        log.write("train", step=step, total=4, loss=3.0 - step * 0.3, time=first + 5 + step)
+    log.write("status", state="stopped", step=2, time=first + 60)
+    log.write("status", state="starting", time=second)
+    log.write("status", state="resuming", checkpoint="checkpoint-2", resumed_from_step=2, time=second + 4)
+    log.write("status", state="running", step=2, total=4, time=second + 5)
+    for step in (3, 4):
+        log.write("train", step=step, total=4, loss=3.0 - step * 0.3, time=second + 5 + step)
+    log.write("status", state="finished", step=4, time=end)
+    log.close()
+    # As the worker leaves it: `started` is the last attempt's; training time was summed over both.
+    write_status(run, started=second, ended=end, train_seconds=150.0)
+    summary = collect_report(run).run
+    assert (summary.started, summary.ended, summary.attempts, summary.resumed_from) == (first, end, 2, (2,))
+    head = section(render_html(collect_report(run)), "run")
+    assert f"started</th><td>{when(first)}</td>" in head and f"ended</th><td>{when(end)}</td>" in head
+    assert "span</th><td>16 min 40 s</td>" in head  # 1000 s from the first start, the pause included
+    assert "attempts</th><td>2 (resumed from step 2)</td>" in head
+    assert "training time</th><td>2 min 30 s <span class=\"note\">summed over 2 attempts" in head

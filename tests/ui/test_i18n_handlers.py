@@ -80,6 +80,11 @@ def test_run_states_progress_and_durations(lacking):
         assert CHINESE.search(row[1]) and CHINESE.search(row[7])
         assert CHINESE.search(views.progress_html({"state": state, "queue_position": 1}, [], now=70.0))
     assert CHINESE.search(views.alerts_markdown({}, [])) and CHINESE.search(views.progress_html({}, [], now=0.0))
+    for status in ({"state": "stopped", "output": "adapter"}, {"state": "stopped"}, {"state": "stopped", "error": "x"},
+                   {"state": "finished", "output": "adapter"}, {"state": "failed", "error": "x"}):
+        assert CHINESE.search(views.final_message({"run_id": "r", **status}, 3)), status
+    running = [{"kind": "status", "state": "starting"}, {"kind": "status", "state": "running", "step": 0}]
+    assert "启动中" in views.progress_html({"state": "running"}, running, now=0.0)  # before its first step
     assert lacking == []
 
 

@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from studio.train.curves import (Series, curves, ema, measured_throughput, number, progress, steps_per_second,
-                                 supersede)
+from studio.train.curves import (Series, curves, ema, measured_throughput, number, progress, run_span,
+                                 steps_per_second, supersede)
 
 
 def train(step: int, loss: float | str, time: float = 0.0, **extra) -> dict:
@@ -90,6 +90,65 @@ def test_progress_without_events_falls_back_to_the_status():
     p = progress([], {"state": "queued", "step": 0, "total_steps": 360}, live=False, now=0.0)
     assert (p.step, p.total, p.elapsed_s, p.eta_s) == (0, 360, 0.0, None)
     assert steps_per_second([train(1, 1.0, time=5.0)]) is None  # one point is no rate
+
+
+def step_event(step: int, time: float) -> dict:
+    """The worker's light per-step event: no loss, only where the run is."""
+    return {"kind": "progress", "step": step, "total": 100, "time": time}
+
+
+def stopped_at_7_with_logging_every_5() -> list[dict]:
+    events = [{"kind": "status", "state": "starting", "time": 0.0},
+              {"kind": "status", "state": "running", "step": 0, "total": 100, "time": 10.0}]
+    for s in range(1, 8):
+        events.append(step_event(s, 10.0 + 2 * s))
+        if s in (1, 5):
+            events.append(train(s, 2.0, time=10.0 + 2 * s))
+    return events + [{"kind": "status", "state": "stopping", "step": 7, "time": 25.0},
+                     {"kind": "status", "state": "stopped", "step": 7, "time": 26.0}]
+
+
+def test_progress_moves_every_step_while_the_plots_keep_the_logged_ones():
+    events = stopped_at_7_with_logging_every_5()[:-2]
+    p = progress(events, {"state": "running"}, live=True, now=25.0)
+    assert (p.step, p.total, p.phase) == (7, 100, "training")  # not 5, the last logged step
+    assert p.steps_per_second == pytest.approx(0.5)  # one step every 2 s, measured over every step
+    assert p.eta_s == pytest.approx(93 / 0.5)
+    c = curves(events)
+    assert c.loss.steps == [1, 5] and c.learning_rate.steps == [1, 5]
+
+
+def test_a_resume_is_starting_from_launch_to_its_first_step_and_counts_no_pause():
+    stopped = stopped_at_7_with_logging_every_5()
+    # The runner has started the supervisor (status: starting); the worker has written nothing yet.
+    p = progress(stopped, {"state": "starting"}, live=True, now=500.0)
+    assert (p.phase, p.step, p.eta_s) == ("loading", 7, None)  # no ETA from the last attempt's speed
+    assert p.elapsed_s == pytest.approx(26.0)  # the pause since the stop is not worker time
+    resumed = stopped + [{"kind": "status", "state": "starting", "time": 500.0},
+                         {"kind": "status", "state": "resuming", "resumed_from_step": 7, "time": 505.0},
+                         {"kind": "status", "state": "running", "step": 7, "total": 100, "time": 506.0}]
+    assert progress(resumed, {"state": "starting"}, live=True, now=506.0).phase == "loading"
+    first = progress(resumed, {"state": "running"}, live=True, now=510.0)
+    assert (first.phase, first.step, first.eta_s) == ("first_step", 7, None)
+    assert first.elapsed_s == pytest.approx(26.0 + 10.0)
+    going = progress(resumed + [step_event(8, 511.0), step_event(9, 512.0)], {"state": "running"}, live=True,
+                     now=512.0)
+    assert (going.phase, going.step, going.steps_per_second) == ("training", 9, pytest.approx(1.0))
+    assert progress(stopped, {"state": "stopped"}, live=False, now=600.0).phase == "stopped"
+
+
+def test_runs_logged_before_progress_events_read_as_before():
+    events = [train(5, 2.0, time=5.0), train(10, 1.0, time=10.0)]  # no starting, running or progress events
+    p = progress(events, {"state": "running"}, live=True, now=10.0)
+    assert (p.step, p.phase, p.steps_per_second) == (10, "training", pytest.approx(1.0))
+
+
+def test_the_span_of_a_resumed_run_starts_with_its_first_attempt():
+    events = stopped_at_7_with_logging_every_5() + [{"kind": "status", "state": "starting", "time": 500.0},
+                                                     {"kind": "status", "state": "finished", "time": 600.0}]
+    assert run_span(events, {"started": 500.0, "ended": 600.0}) == (0.0, 600.0, 2)
+    assert run_span([], {"started": 5.0, "ended": None}) == (5.0, None, 1)
+    assert run_span([], {}) == (None, None, 0)
 
 
 def write_run(runs, run_id: str, status: dict, events: list[dict]) -> None:

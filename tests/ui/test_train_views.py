@@ -145,3 +145,70 @@ def test_configure_eta_uses_the_throughput_of_an_earlier_run(ws):
     assert eta_markdown(ws, recipe, summary).startswith("ETA ≈ **6 min** at 512 tokens/s")
     recipe.data.dataset = "other@v1"  # other data: every sequence at max length, an upper bound
     assert eta_markdown(ws, recipe, summary).startswith("ETA ≤")
+
+
+def test_progress_readout_while_a_run_starts_trains_and_once_it_stopped():
+    events = [{"kind": "status", "state": "starting", "time": 0.0}]
+    loading = views.progress_html({"state": "starting"}, events, now=3.0)
+    assert "<b id='train-state'>starting: loading model…</b>" in loading
+    assert "<progress max=" in loading  # no value: the browser draws a busy bar
+    events.append({"kind": "status", "state": "running", "step": 0, "total": 10, "time": 4.0})
+    first = views.progress_html({"state": "running"}, events, now=5.0)
+    assert "<b id='train-state'>starting: first training step…</b>" in first and "<progress max=" in first
+    events += [{"kind": "progress", "step": s, "total": 10, "time": 5.0 + s} for s in (1, 2, 3)]
+    running = views.progress_html({"state": "running"}, events, now=8.0)
+    assert "<b id='train-state'>running</b>" in running and "<b id='train-step'>3</b> / 10 (30%)" in running
+    assert "<progress value='3' max='10'" in running and "ETA 7 s at 1.00 steps/s" in running
+    events.append({"kind": "status", "state": "stopped", "step": 3, "time": 9.0})
+    stopped = views.progress_html({"state": "stopped"}, events, now=100.0)
+    assert "<b id='train-state'>stopped</b>" in stopped and "ETA" not in stopped and "elapsed 9 s" in stopped
+
+
+def test_the_message_line_says_how_the_shown_run_ended_once_it_ends(ws):
+    import subprocess
+    import sys
+
+    run_id = "20260101-000000-a"
+    # A process whose command line names the studio, so the run's status counts as live.
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "studio"])
+    try:
+        log = fake_run(ws, run_id, state="running", pid=sleeper.pid, total_steps=10, step=1)
+        log.write("progress", step=1, total=10)
+        log.write("progress", step=2, total=10)
+        view = views.TrainView()
+        first = views.refresh(ws, view, None, [], False)
+        assert first.reselected and first.message is None
+        assert first.rows[0][5] == "2 / 10"  # the step the bar shows, not status.json's last logged step
+        write_status(ws.runs / run_id, state="stopping")
+        going = views.refresh(ws, view, run_id, [], False)
+        assert not going.reselected and going.message is None
+        write_status(ws.runs / run_id, state="stopped", step=2, output="adapter")
+        ended = views.refresh(ws, view, run_id, [], False)
+        assert ended.message == (f"**{run_id}** stopped at step 2; the checkpoint and the adapter are saved in "
+                                 f"`runs/{run_id}/adapter`. Resume continues from the last checkpoint.")
+        assert views.refresh(ws, view, run_id, [], False, force=True).message is None  # said once
+        assert views.refresh(ws, views.TrainView(), run_id, [], False).message is None  # a new page: no news
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert views.final_message({"run_id": "r", "state": "failed", "error": "out of memory"}, 4) == \
+        "**r** failed at step 4: out of memory"
+    assert views.final_message({"run_id": "r", "state": "finished", "output": "adapter"}, 9) == \
+        "**r** finished at step 9; the adapter is saved in `runs/r/adapter`."
+    assert "stopped without saving" in views.final_message(
+        {"run_id": "r", "state": "stopped", "error": "stopped without saving: killed by SIGKILL"}, 3)
+    assert "before training began" in views.final_message({"run_id": "r", "state": "stopped"}, 0)
+    assert views.final_message({"run_id": "r", "state": "running"}, 0) is None
+
+
+def test_a_poll_never_puts_back_the_run_that_a_launch_selected_away_from(ws):
+    fake_run(ws, "20260101-000000-a", state="stopped")
+    view = views.TrainView()
+    views.refresh(ws, view, None, [], False)
+    # A launch created b and selected it while this poll was reading the picker, which still held a.
+    fake_run(ws, "20260102-000000-b", state="queued")
+    r = views.refresh(ws, view, "20260101-000000-a", [], False)
+    picker = tab.outputs(r, view, [])[2]
+    assert picker["choices"] == ["20260102-000000-b", "20260101-000000-a"] and "value" not in picker
+    gone = tab.outputs(views.refresh(ws, view, "20251231-000000-deleted", [], False), view, [])[2]
+    assert gone["value"] == "20260102-000000-b"  # a run that is no more is replaced by the newest
