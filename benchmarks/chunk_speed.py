@@ -27,7 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from studio.assets import DEMO_MODEL_DIR, PATENTS_FILE  # noqa: E402
-from studio.data.chunking import ChunkSettings, chunk_records, summarize_fragments  # noqa: E402
+from studio.data.chunking import ChunkSettings, chunk_records  # noqa: E402
+from studio.data.fragment_stats import summarize_fragments  # noqa: E402
 from studio.data.sentences import heading_starts  # noqa: E402
 
 MIB = 1 << 20

@@ -64,6 +64,7 @@ def run_chunk(args: argparse.Namespace) -> int:
 
     from studio.config import ModelConfig
     from studio.data.chunking import ChunkSettings
+    from studio.data.fragment_stats import short_fragments_lines
     from studio.data.fragments import prepare_files
     from studio.models import load_tokenizer
     from studio.workspace import atomic_write_jsonl
@@ -87,8 +88,11 @@ def run_chunk(args: argparse.Namespace) -> int:
         return 1
     atomic_write_jsonl(args.out, result.fragments)
     summary = {**result.summary, "out": str(args.out)}
-    print(json.dumps(summary, ensure_ascii=False) if args.json else
-          "\n".join(f"{key:>14}: {value}" for key, value in summary.items()))
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        short = short_fragments_lines(summary.pop("short_fragments", {}))
+        print("\n".join([*(f"{key:>14}: {value}" for key, value in summary.items()), *short]))
     return 0
 
 

@@ -24,14 +24,15 @@ _HEADING_STYLE = re.compile(r"^(?:Heading|heading|标题)\s*([1-6])$")
 
 
 def read_text(path: Path, name: str, log: IssueLog, limits: IngestLimits, tick: Tick) -> FileRead:
-    """.txt and .md: the whole file is one document, its id the file name without extension."""
+    """.txt and .md: the whole file is one document, its id the file name without extension; it starts on line 1."""
     decoded = decode_whole(path, log, limits, "plain", limit=limits.max_record_bytes, setting="max_record_bytes")
     if decoded is None:
         return FileRead()
     text, detected, bad = decoded
     for line, problem in bad.items():
         log.warning(f"line {line}", f"{problem}, replaced by U+FFFD; re-save the file as UTF-8")
-    return FileRead(detected.encoding, [Row({"text": text}, "", name, None)], documents=True,
+    # `line`: the file line the text starts on, so each fragment can say which line of the file it comes from.
+    return FileRead(detected.encoding, [Row({"text": text, "line": 1}, "", name, None)], documents=True,
                     mapping={"text": "(whole file)"})
 
 

@@ -9,8 +9,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from studio.data.chunking import ChunkSettings, chunk_records, summarize_fragments
+from studio.data.chunking import ChunkSettings, chunk_records
 from studio.data.cleanup import drop_sensitive, strip_fillers, truncate_history
+from studio.data.fragment_stats import summarize_fragments
 from studio.data.ingest import IngestIssue, IngestResult, ingest_hub_dataset, ingest_paths
 from studio.data.templates import encode_record
 
@@ -97,7 +98,8 @@ def prepare_files(paths: Sequence[str | Path], tokenizer, settings: ChunkSetting
     summary = {"files": len(result.files), "records": len(result.records),
                "formats": sorted({f.format for f in result.files}),
                "encodings": sorted({f.encoding for f in result.files if f.encoding}),
-               **summarize_fragments(fragments), "chat_examples": len(examples), "issues": len(result.issues)}
+               **summarize_fragments(fragments, settings.min_tokens), "chat_examples": len(examples),
+               "issues": len(result.issues)}
     if max_length:
         report(0.8, "measuring lengths")
         summary["max_length"] = max_length

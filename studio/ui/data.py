@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import html
 import shutil
 from pathlib import Path
 
@@ -26,7 +27,6 @@ from studio.workspace import Workspace, safe_name
 
 TITLE = "Data"
 SAMPLES = [name for name in BUNDLED if name != "demo-model"]
-RENDERED_EXAMPLES = 3
 
 
 @functools.lru_cache(maxsize=4)
@@ -76,7 +76,8 @@ def process(ws: Workspace, uploaded, sample, location, fmt, mapping_text, max_hi
                                  tuple(parse_word_list(sensitive)))
         mapping = parse_mapping(mapping_text) or None
         paths, names, hub = gather_sources(ws, uploaded, sample, location)
-        tokenizer = cached_tokenizer(check_model_ref(ws, tokenizer_ref.strip(), "tokenizer"))
+        reference = check_model_ref(ws, tokenizer_ref.strip(), "tokenizer")
+        tokenizer = cached_tokenizer(reference)
     except (ValueError, FileNotFoundError, OSError) as exc:
         raise gr.Error(str(exc)) from None
     data = prepare_files(paths, tokenizer, settings, max_length=int(max_length), hub_dataset=hub, format=fmt,
@@ -84,14 +85,15 @@ def process(ws: Workspace, uploaded, sample, location, fmt, mapping_text, max_hi
                          progress=lambda fraction, message: progress(fraction, desc=message))
     rows, page_text = search(data, "", 1)
     docs = list(dict.fromkeys(f["doc"] for f in data.fragments))
-    rendered = "".join(views.rendered_example_html(tokenizer, encode_record(tokenizer, r, int(max_length)), r["id"])
-                       for r in data.records[:RENDERED_EXAMPLES])
+    # The rendered view encodes with what this data was read with, whatever the fields say later.
+    view = {"tokenizer": reference, "max_length": int(max_length)}
+    rendered, rendered_info, position = rendered_view(data, view, "", "all", 1)
     first = names.get(str(paths[0]), str(paths[0]).removeprefix("bundled:")) if paths else hub
     summary, files, cleaned, issues, histogram = reports(data, settings.min_tokens, settings.max_tokens)
     return (data, summary, files, cleaned, issues, rows, page_text, histogram,
             gr.update(choices=docs, value=docs[0] if docs else None),
-            views.document_tree_html(data.fragments, docs[0]) if docs else "", rendered,
-            safe_name(Path(first).stem, "dataset"))
+            views.document_tree_html(data.fragments, docs[0]) if docs else "", view, rendered, rendered_info, "",
+            "all", position, safe_name(Path(first).stem, "dataset"))
 
 
 def reports(data: PreparedData, min_tokens, max_tokens) -> tuple:
@@ -109,15 +111,42 @@ def search(data: PreparedData | None, query: str, page: float):
     return i18n.table(views.TABLE_COLUMNS, rows), tr("page {page} / {pages}", page=page, pages=pages)
 
 
-def shown_again(data: PreparedData | None, query: str, page: float, doc: str | None, min_tokens, max_tokens):
+def rendered_view(data: PreparedData | None, view: dict | None, query: str | None, kind: str | None,
+                  position: float | None):
+    """One record as training sees it (its loss mask marked), picked by position among the records matching the
+    query and kind; its HTML, "record n of total" and the position shown."""
+    if data is None or not view:
+        return "", "", 1
+    record, position, total = views.pick_record(data.records, query or "", kind or "all", int(position or 1))
+    if record is None:
+        return f"<p>{html.escape(tr('No record matches.'))}</p>", tr("record {n} of {total}", n=0, total=0), 1
+    tokenizer = cached_tokenizer(view["tokenizer"])
+    example = encode_record(tokenizer, record, view["max_length"])
+    return (views.rendered_example_html(tokenizer, example, record["id"]),
+            tr("record {n} of {total}", n=position, total=total), position)
+
+
+def first_match(data, view, query, kind, position):
+    """A new search or kind starts at its first record."""
+    return rendered_view(data, view, query, kind, 1)
+
+
+def step_record(data, view, query, kind, position, delta: int):
+    """The record before (delta -1) or after (delta +1) the one shown."""
+    return rendered_view(data, view, query, kind, int(position or 1) + delta)
+
+
+def shown_again(data: PreparedData | None, query: str, page: float, doc: str | None, min_tokens, max_tokens,
+                view: dict | None, picked: str | None, kind: str | None, position: float | None):
     """What the tab shows of the prepared data, made again in the current language (after a language switch)."""
     rows, page_text = search(data, query, page)
     if data is None:  # nothing read yet: empty tables, titled in the new language
         return (gr.skip(), i18n.table(views.FILE_COLUMNS, []), gr.skip(), i18n.table(views.ISSUE_COLUMNS, []), rows,
-                page_text, gr.skip(), gr.skip())
+                page_text, gr.skip(), gr.skip(), gr.skip(), gr.skip())
     summary, files, cleaned, issues, histogram = reports(data, min_tokens, max_tokens)
     tree = views.document_tree_html(data.fragments, doc) if doc else gr.skip()
-    return summary, files, cleaned, issues, rows, page_text, histogram, tree
+    rendered, rendered_info, _ = rendered_view(data, view, picked, kind, position)
+    return summary, files, cleaned, issues, rows, page_text, histogram, tree, rendered, rendered_info
 
 
 def save(ws: Workspace, data: PreparedData | None, name: str, parameters: dict):
@@ -158,7 +187,7 @@ def build(ctx) -> None:
     files = gr.Dataframe(headers=views.FILE_COLUMNS, label="Files",
                          interactive=False, elem_id="data-files")
     cleaned = gr.Markdown(elem_id="data-cleanup")
-    issues = gr.Dataframe(headers=views.ISSUE_COLUMNS, label="Issues", wrap=True,
+    issues = gr.Dataframe(headers=views.ISSUE_COLUMNS, label="Issues", wrap=True, column_widths=views.ISSUE_WIDTHS,
                           max_height=240, interactive=False, elem_id="data-issues")
     with gr.Tabs():
         with gr.Tab("Fragments"):
@@ -166,15 +195,26 @@ def build(ctx) -> None:
                 query = gr.Textbox(label="Search id or text", scale=3)
                 page = gr.Number(1, label="Page", precision=0, minimum=1, scale=1)
                 page_info = gr.Markdown("page 1 / 1")
-            table = gr.Dataframe(headers=views.TABLE_COLUMNS, wrap=True, max_height=420, interactive=False,
-                                 elem_id="data-table")
+            table = gr.Dataframe(headers=views.TABLE_COLUMNS, wrap=True, column_widths=views.TABLE_WIDTHS,
+                                 max_height=520, interactive=False, elem_id="data-table")
         with gr.Tab("Length histogram"):
             histogram = gr.Plot(elem_id="data-histogram")
         with gr.Tab("Document tree"):
             doc = gr.Dropdown(label="Document")
             tree = gr.HTML()
-        with gr.Tab("As the model sees it"):
+        with gr.Tab("As the model sees it"), gr.Column(elem_id="data-rendered-box"):
+            with gr.Row():
+                picked = gr.Textbox(label="Find a record: its id, or words in it", scale=3,
+                                    elem_id="data-rendered-query")
+                kind = gr.Dropdown(views.RECORD_KINDS, value="all", label="Show", scale=1, elem_id="data-rendered-kind")
+                # No minimum: the handler keeps the number in range, so a 0 typed here is no error.
+                position = gr.Number(1, label="Record", precision=0, scale=1, elem_id="data-rendered-position")
+            with gr.Row():
+                previous = gr.Button("◀ Previous", size="sm", scale=0, min_width=140, elem_id="data-rendered-previous")
+                following = gr.Button("Next ▶", size="sm", scale=0, min_width=140, elem_id="data-rendered-next")
+                rendered_info = gr.Markdown(elem_id="data-rendered-info")
             rendered = gr.HTML(elem_id="data-rendered")
+    view = gr.State(None)
     with gr.Row():
         name = gr.Textbox(label="Dataset name", scale=2)
         save_button = gr.Button("Save as new version", scale=1, elem_id="data-save")
@@ -184,12 +224,20 @@ def build(ctx) -> None:
     run.click(functools.partial(process, ws),
               [uploaded, sample, location, fmt, mapping_text, max_history, fillers, sensitive, tokenizer_ref,
                min_tokens, max_tokens, overlap, max_length],
-              [state, summary, files, cleaned, issues, table, page_info, histogram, doc, tree, rendered, name])
+              [state, summary, files, cleaned, issues, table, page_info, histogram, doc, tree, view, rendered,
+               rendered_info, picked, kind, position, name])
     for trigger in (query.submit, page.submit):
         trigger(search, [state, query, page], [table, page_info])
     doc.change(lambda data, d: views.document_tree_html(data.fragments, d) if data and d else "", [state, doc], tree)
-    i18n.refresh_on_switch(shown_again, [state, query, page, doc, min_tokens, max_tokens],
-                           [summary, files, cleaned, issues, table, page_info, histogram, tree])
+    pick_inputs, pick_outputs = [state, view, picked, kind, position], [rendered, rendered_info, position]
+    for trigger in (picked.submit, kind.input):
+        trigger(first_match, pick_inputs, pick_outputs)
+    position.submit(rendered_view, pick_inputs, pick_outputs)
+    previous.click(functools.partial(step_record, delta=-1), pick_inputs, pick_outputs)
+    following.click(functools.partial(step_record, delta=1), pick_inputs, pick_outputs)
+    i18n.refresh_on_switch(
+        shown_again, [state, query, page, doc, min_tokens, max_tokens, view, picked, kind, position],
+        [summary, files, cleaned, issues, table, page_info, histogram, tree, rendered, rendered_info])
     save_button.click(lambda data, n, t, lo, hi, ov: save(ws, data, n, {"tokenizer": t, "min_tokens": lo,
                                                                         "max_tokens": hi, "overlap": ov}),
                       [state, name, tokenizer_ref, min_tokens, max_tokens, overlap], [saved, download])

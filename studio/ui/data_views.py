@@ -6,13 +6,19 @@ import html
 from collections.abc import Sequence
 from itertools import groupby
 
+from studio.data.fragment_stats import SHORT_REASONS
 from studio.data.ingest import FileReport, IngestIssue
 from studio.data.templates import EncodedExample
 from studio.ui.i18n import tr
 
 TABLE_COLUMNS = ["id", "n_tokens", "text", "source"]
+# The text gets most of the width, wrapped; ids and sources wrap in theirs (percentages of the table's width).
+TABLE_WIDTHS = ["19%", "7%", "56%", "18%"]
+# What the rendered view can be narrowed to: every record, the chat examples, or the text fragments.
+RECORD_KINDS = [("all records", "all"), ("chat examples", "chat"), ("text fragments", "text")]
 FILE_COLUMNS = ["file", "encoding", "format", "records", "skipped", "mapping"]
 ISSUE_COLUMNS = ["severity", "file", "where", "message"]
+ISSUE_WIDTHS = ["9%", "18%", "11%", "62%"]
 
 
 def summary_markdown(summary: dict) -> str:
@@ -26,6 +32,9 @@ def summary_markdown(summary: dict) -> str:
                         "{mean:.0f} · p50 {p50:.0f} · p95 {p95:.0f} · max {max}", documents=summary["documents"],
                         fragments=summary["fragments"], tokens=summary["total_tokens"], mean=summary["mean_tokens"],
                         p50=summary["p50_tokens"], p95=summary["p95_tokens"], max=summary["max_tokens"]))
+    short = summary.get("short_fragments") or {}
+    if short.get("count"):
+        parts.append(short_fragments_markdown(short))
     if summary.get("chat_examples"):
         parts.append(tr("**{n}** chat examples (kept whole, not chunked)", n=summary["chat_examples"]))
     if "truncated_share" in summary:
@@ -34,6 +43,13 @@ def summary_markdown(summary: dict) -> str:
     if summary.get("issues"):
         parts.append(tr("⚠ {n} issues listed below: nothing was dropped silently", n=summary["issues"]))
     return "\n\n".join(parts)
+
+
+def short_fragments_markdown(short: dict) -> str:
+    """How many fragments are under the minimum and why, one line per reason (see studio.data.fragment_stats)."""
+    head = tr("**{n}** fragments hold fewer than the minimum of {min} tokens:", n=short["count"], min=short["below"])
+    lines = [f"- {n}: {tr(SHORT_REASONS[code])}" for code, n in short["reasons"].items()]
+    return "\n".join([head, *lines])
 
 
 def file_rows(files: Sequence[FileReport]) -> list[list]:
@@ -60,16 +76,45 @@ def issue_rows(issues: Sequence[IngestIssue]) -> list[list[str]]:
     return [[tr(i.severity), i.file, i.where, i.message] for i in issues]
 
 
+def matching(records: Sequence[dict], query: str = "", kind: str = "all") -> list[dict]:
+    """The records whose id or text contains `query` (any case), of one kind ("chat", "text" or "all"); a query
+    that is exactly a record's id picks that record alone."""
+    if kind in ("chat", "text"):
+        records = [r for r in records if ("messages" in r) == (kind == "chat")]
+    needle = query.strip()
+    exact = [r for r in records if needle and str(r.get("id", "")) == needle]
+    if exact:
+        return exact
+    needle = needle.lower()
+    return [r for r in records if not needle or needle in str(r.get("id", "")).lower()
+            or needle in _text_of(r).lower()]
+
+
+def source_of(record: dict) -> str:
+    """Where a record comes from: its source, with the file line a fragment starts on when that is known."""
+    source = record.get("source") or ""
+    return f"{source}:{record['line']}" if source and "line" in record else source
+
+
 def table_page(records: Sequence[dict], query: str = "", page: int = 1, page_size: int = 50
                ) -> tuple[list[list], int, int]:
     """One page of rows matching `query` (in id or text), the page shown and the number of pages."""
-    needle = query.strip().lower()
-    matches = [r for r in records if not needle or needle in r.get("id", "").lower()
-               or needle in _text_of(r).lower()]
+    matches = matching(records, query)
     pages = max(1, -(-len(matches) // page_size))
     page = min(max(1, int(page or 1)), pages)
     chunk = matches[(page - 1) * page_size: page * page_size]
-    return [[r.get("id", ""), r.get("n_tokens", ""), _text_of(r), r.get("source", "")] for r in chunk], page, pages
+    return [[r.get("id", ""), r.get("n_tokens", ""), _text_of(r), source_of(r)] for r in chunk], page, pages
+
+
+def pick_record(records: Sequence[dict], query: str = "", kind: str = "all", position: int = 1
+                ) -> tuple[dict | None, int, int]:
+    """The record at `position` (1-based, kept within range) among those `matching` the query and kind, that
+    position, and how many match."""
+    matches = matching(records, query, kind)
+    if not matches:
+        return None, 0, 0
+    position = min(max(1, int(position or 1)), len(matches))
+    return matches[position - 1], position, len(matches)
 
 
 def _text_of(record: dict) -> str:
@@ -79,7 +124,8 @@ def _text_of(record: dict) -> str:
 
 
 def document_tree_html(fragments: Sequence[dict], doc: str) -> str:
-    """document → section → paragraph → fragments, with the text each fragment repeats from its predecessor marked."""
+    """document → section → fragments (each starting in the paragraph its id names), with the text each fragment
+    repeats from the one before it in its section marked."""
     mine = [f for f in fragments if f["doc"] == doc]
     if not mine:
         return f"<p>{html.escape(tr('No fragments for this document.'))}</p>"
@@ -87,18 +133,16 @@ def document_tree_html(fragments: Sequence[dict], doc: str) -> str:
     out = [f"<div class='doc-tree'><h4>{html.escape(doc)}</h4>"]
     for section, in_section in groupby(mine, key=lambda f: f["section"]):
         out.append(f"<details open><summary>{html.escape(tr('section {n}', n=section))}</summary>")
-        for paragraph, in_paragraph in groupby(in_section, key=lambda f: f["paragraph"]):
-            out.append(f"<details open style='margin-left:1em'><summary>{html.escape(tr('paragraph {n}', n=paragraph))}"
-                       "</summary>")
-            previous = None
-            for frag in in_paragraph:
-                shared = max(0, previous["end"] - frag["start"]) if previous else 0
-                body = (f"<mark title='{html.escape(repeated, quote=True)}'>{html.escape(frag['text'][:shared])}"
-                        f"</mark>{html.escape(frag['text'][shared:])}")
-                out.append(f"<div class='fragment' style='margin:0.3em 0 0.3em 2em'><code>{html.escape(frag['id'])}"
-                           f"</code> · {html.escape(tr('{n} tokens', n=frag['n_tokens']))}<br>{body}</div>")
-                previous = frag
-            out.append("</details>")
+        previous = None
+        for frag in in_section:
+            shared = max(0, previous["end"] - frag["start"]) if previous else 0
+            body = (f"<mark title='{html.escape(repeated, quote=True)}'>{html.escape(frag['text'][:shared])}"
+                    f"</mark>{html.escape(frag['text'][shared:])}")
+            where = tr("paragraph {n}", n=frag["paragraph"]) + (f" · {source_of(frag)}" if "line" in frag else "")
+            out.append(f"<div class='fragment' style='margin:0.3em 0 0.3em 1.5em;white-space:pre-wrap'><code>"
+                       f"{html.escape(frag['id'])}</code> · {html.escape(tr('{n} tokens', n=frag['n_tokens']))} · "
+                       f"{html.escape(where)}<br>{body}</div>")
+            previous = frag
         out.append("</details>")
     out.append("</div>")
     return "".join(out)

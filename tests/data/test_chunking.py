@@ -12,7 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from studio.data.chunking import ChunkSettings, chunk_document, chunk_records, summarize_fragments
+from studio.data.chunking import ChunkSettings, chunk_document, chunk_records
+from studio.data.fragment_stats import summarize_fragments
 from studio.data.sentences import sentence_ends
 
 ID = re.compile(r"^(?P<doc>.+)-s(?P<s>\d+)-p(?P<p>\d+)-f(?P<f>\d+)$")
@@ -31,15 +32,15 @@ def count(tokenizer, text: str) -> int:
     return len(tokenizer(text, add_special_tokens=False)["input_ids"])
 
 
-def paragraphs_of(fragments: list[dict]) -> dict[tuple, list[dict]]:
+def sections_of(fragments: list[dict]) -> dict[tuple, list[dict]]:
     groups: dict[tuple, list[dict]] = {}
     for fragment in fragments:
-        groups.setdefault((fragment["doc"], fragment["section"], fragment["paragraph"]), []).append(fragment)
+        groups.setdefault((fragment["doc"], fragment["section"]), []).append(fragment)
     return groups
 
 
 def rebuild(group: list[dict]) -> str:
-    """The paragraph as the fragments show it; gaps (only possible without overlap) are filled with spaces."""
+    """The section as the fragments show it; gaps (only possible without overlap) are filled with spaces."""
     chars = [" "] * group[-1]["end"]
     for fragment in group:
         chars[fragment["start"]:fragment["end"]] = fragment["text"]
@@ -47,28 +48,30 @@ def rebuild(group: list[dict]) -> str:
 
 
 def check_invariants(document: dict, fragments: list[dict], limits: ChunkSettings, tokenizer) -> None:
-    """Every rule of issue 3 that can be read off one document's fragments."""
-    groups = paragraphs_of(fragments)
-    assert list(groups) == sorted(groups, key=lambda key: (key[1], key[2]))  # document order
+    """Every rule that can be read off one document's fragments: the section is the unit that is cut."""
+    groups = sections_of(fragments)
+    assert list(groups) == sorted(groups, key=lambda key: key[1])  # document order
     rebuilt = []
     for group in groups.values():
         assert [f["fragment"] for f in group] == list(range(len(group)))
-        paragraph = rebuild(group)
-        assert paragraph == paragraph.strip() and paragraph.strip()
+        section = rebuild(group)
+        assert section == section.strip() and section.strip()
         for i, fragment in enumerate(group):
-            assert fragment["text"] == paragraph[fragment["start"]:fragment["end"]]  # a substring, where it says
+            assert fragment["text"] == section[fragment["start"]:fragment["end"]]  # a substring, where it says
             assert fragment["n_tokens"] == count(tokenizer, fragment["text"]) <= limits.max_tokens
             if i < len(group) - 1:
                 assert fragment["n_tokens"] >= limits.min_tokens
-        assert group[0]["start"] == 0 and group[-1]["end"] == len(paragraph)
+            assert ID.match(fragment["id"]).group("p", "f") == (str(fragment["paragraph"]), str(i))
+        assert group[0]["start"] == 0 and group[-1]["end"] == len(section) and group[0]["paragraph"] == 0
         for before, after in pairwise(group):
             assert before["start"] < after["start"] and before["end"] < after["end"]  # in order, moving forward
+            assert before["paragraph"] <= after["paragraph"]
             if limits.overlap_tokens:
                 assert after["start"] < before["end"]  # consecutive fragments share text: no character is missed
             else:
-                assert not paragraph[before["end"]:after["start"]].strip()
-        rebuilt.append(paragraph)
-    # Nothing lost across the whole document: every non-space character is in some paragraph, in order.
+                assert not section[before["end"]:after["start"]].strip()
+        rebuilt.append(section)
+    # Nothing lost across the whole document: every non-space character is in some section, in order.
     assert "".join("".join(rebuilt).split()) == "".join(document["text"].split())
     for key in set(document) - {"id", "text"}:
         assert all(f[key] == document[key] for f in fragments)
@@ -122,30 +125,31 @@ def test_invariants_hold_on_the_sample_patents(tokenizer):
 def test_step_headings_of_a_chinese_patent_become_sections(tokenizer):
     text = "一种方法\n\n摘要：本发明提供一种方法。\n\n步骤1：采集\n\n采集数据。\n\n步骤2：计算\n\n计算偏差。"
     fragments = chunk_document({"id": "CN-1", "text": text}, tokenizer)
-    # A heading standing alone joins the paragraph after it: no bare-title fragments to train on.
+    # Short paragraphs under one heading make one fragment; a heading never shares a fragment with the one before.
     assert [(f["section"], f["paragraph"], f["text"]) for f in fragments] == [
-        (0, 0, "一种方法"), (0, 1, "摘要：本发明提供一种方法。"),
+        (0, 0, "一种方法\n\n摘要：本发明提供一种方法。"),
         (1, 0, "步骤1：采集\n\n采集数据。"),
         (2, 0, "步骤2：计算\n\n计算偏差。"),
     ]
-    assert [f["id"] for f in fragments][:3] == ["CN-1-s0-p0-f0", "CN-1-s0-p1-f0", "CN-1-s1-p0-f0"]
+    assert [f["id"] for f in fragments] == ["CN-1-s0-p0-f0", "CN-1-s1-p0-f0", "CN-1-s2-p0-f0"]
 
 
 def test_a_heading_with_text_on_its_line_or_alone_in_its_section_stays_as_it_is(tokenizer):
     text = "步骤1：采集数据并记录。\n第二行。\n\n下一段。\n\n步骤2：结束"
     fragments = chunk_document({"id": "CN-2", "text": text}, tokenizer)
     assert [(f["section"], f["paragraph"], f["text"]) for f in fragments] == [
-        (1, 0, "步骤1：采集数据并记录。\n第二行。"), (1, 1, "下一段。"), (2, 0, "步骤2：结束")]
+        (1, 0, "步骤1：采集数据并记录。\n第二行。\n\n下一段。"), (2, 0, "步骤2：结束")]
 
 
 def test_record_fields_id_hash_offsets_and_extras(tokenizer):
     document = {"id": "US-7", "text": "Step 1: Cut.\n\nThe blade turns.\n\nIt stops.", "source": "us7.pdf", "title": "Saw",
                 "lang": "en", "pub_date": "2020-01-02", "page": 3}
     fragments = chunk_document(document, tokenizer)
-    last = fragments[-1]
-    assert ID.match(last["id"]).groupdict() == {"doc": "US-7", "s": "1", "p": "1", "f": "0"}
-    assert last["hash"] == "sha1:" + hashlib.sha1(b"It stops.").hexdigest()
-    assert (last["start"], last["end"], last["source"], last["page"]) == (0, 9, "us7.pdf", 3)
+    [last] = fragments  # the heading and both short paragraphs under it
+    assert ID.match(last["id"]).groupdict() == {"doc": "US-7", "s": "1", "p": "0", "f": "0"}
+    assert last["hash"] == "sha1:" + hashlib.sha1(document["text"].encode()).hexdigest()
+    assert (last["start"], last["end"], last["source"], last["page"]) == (0, 41, "us7.pdf", 3)
+    assert "line" not in last  # where its text sits in a file is not known for a record
     assert list(last)[:11] == ["id", "doc", "section", "paragraph", "fragment", "text", "n_tokens", "start", "end",
                                "source", "hash"]
     assert {"title", "lang", "pub_date"} <= set(last)
@@ -295,6 +299,6 @@ def test_summary_counts_and_percentiles():
     fragments = [{"doc": d, "section": 0, "paragraph": p, "n_tokens": n}
                  for d, p, n in [("a", 0, 10), ("a", 0, 20), ("a", 1, 30), ("b", 0, 40)]]
     assert summarize_fragments(fragments) == {
-        "documents": 2, "paragraphs": 3, "fragments": 4, "total_tokens": 100, "mean_tokens": 25.0,
+        "documents": 2, "sections": 2, "fragments": 4, "total_tokens": 100, "mean_tokens": 25.0,
         "p50_tokens": 25.0, "p95_tokens": 38.5, "min_tokens": 10, "max_tokens": 40}
     assert summarize_fragments([])["fragments"] == 0

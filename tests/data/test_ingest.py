@@ -136,8 +136,8 @@ def test_parquet(tmp_path):
 def test_txt_and_md_are_one_document_each(tmp_path):
     result = ingest_paths([write(tmp_path / "notes.txt", "Para one.\n\nPara two.\n"),
                            write(tmp_path / "guide.md", "# Title\n\n第1步：做事。\n")])
-    assert result.records == [{"id": "notes", "source": "notes.txt", "text": "Para one.\n\nPara two.\n"},
-                              {"id": "guide", "source": "guide.md", "text": "# Title\n\n第1步：做事。\n"}]
+    assert result.records == [{"id": "notes", "source": "notes.txt", "text": "Para one.\n\nPara two.\n", "line": 1},
+                              {"id": "guide", "source": "guide.md", "text": "# Title\n\n第1步：做事。\n", "line": 1}]
     assert result.files[0].mapping == {"text": "(whole file)"}
 
 
