@@ -5,7 +5,9 @@ languages), so records are compared only with records of the same language and a
 grouped by `lang` when any record carries one (a record without it joins the group "und", undetermined), and each
 group is cut into `buckets` length buckets at its token-count quantiles. Within each bucket the records with the
 highest perplexity (garbled, mis-encoded, mixed-up text) and the lowest (boilerplate, copies, repeated lines) are
-flagged.
+flagged. Chat and text records are compared apart too when both occur (kinds "chat" and "text"): a chat's
+assistant turns are predicted after their question, a text from nothing, so their perplexities differ by kind
+before they differ by quality, and one kind would take every flag of a shared bucket.
 
 Choices where the issue is silent:
 - Edges: the group's token-count quantiles at 1/b, 2/b, ... between its minimum and maximum, taken as actual
@@ -45,6 +47,7 @@ class Scored:
     n_tokens: int
     ppl: float
     lang: str | None = None
+    kind: str | None = None  # "chat" or "text"; records are grouped by it when both kinds occur
 
 
 @dataclass(frozen=True)
@@ -76,18 +79,26 @@ class Bucket:
     high_threshold: float | None = None
     low_threshold: float | None = None
     median_ppl: float | None = None
+    kind: str | None = None  # "chat" or "text" when the scores mixed both kinds, else None
 
     @property
     def label(self) -> str:
-        """"zh/2", or "2" when records carry no language; what reports and removed.jsonl show."""
-        lang, index = self.key
-        return f"{lang}/{index}" if lang is not None else str(index)
+        """"zh/2", "chat/zh/2", or "2" when records carry no language and one kind; what reports and removed.jsonl
+        show."""
+        group = group_label(self.kind, self.key[0])
+        return f"{group}/{self.key[1]}" if group is not None else str(self.key[1])
+
+
+def group_label(kind: str | None, lang: str | None) -> str | None:
+    """"chat/zh", "zh", "chat", or None when the records were grouped by length only."""
+    parts = [part for part in (kind, lang) if part is not None]
+    return "/".join(parts) if parts else None
 
 
 @dataclass
 class BucketReport:
     settings: BucketSettings
-    edges: dict[str, list[float]]  # group ("zh", "en", or "all" without languages) -> its bucket edges
+    edges: dict[str, list[float]]  # group ("zh", "chat/en", or "all" without languages or kinds) -> bucket edges
     buckets: list[Bucket]
     bucket_of: dict[str, str]  # record id -> bucket label
     flagged: dict[str, str]  # record id -> "high" or "low"
@@ -121,11 +132,13 @@ def bucket_index(n_tokens: float, edges: Sequence[float]) -> int:
     return bisect_left(edges, n_tokens, 1, len(edges) - 1) - 1
 
 
-def _groups(items: Sequence[Scored]) -> dict[str | None, list[Scored]]:
+def _groups(items: Sequence[Scored]) -> dict[tuple[str | None, str | None], list[Scored]]:
+    """(kind, language) -> its records; either part None when the records do not differ in it."""
     with_lang = any(item.lang for item in items)
-    groups: dict[str | None, list[Scored]] = {}
+    with_kind = len({item.kind for item in items}) > 1
+    groups: dict[tuple[str | None, str | None], list[Scored]] = {}
     for item in items:
-        key = (item.lang or UNDETERMINED) if with_lang else None
+        key = (item.kind if with_kind else None, (item.lang or UNDETERMINED) if with_lang else None)
         groups.setdefault(key, []).append(item)
     return groups
 
@@ -147,14 +160,14 @@ def assign_buckets(items: Sequence[Scored], settings: BucketSettings | None = No
     """Bucket every scored record by (language, length) and flag each bucket's tails."""
     settings = settings or BucketSettings()
     report = BucketReport(settings, {}, [], {}, {})
-    for lang, members in sorted(_groups(items).items(), key=lambda kv: kv[0] or ""):
+    for (kind, lang), members in sorted(_groups(items).items(), key=lambda kv: (kv[0][0] or "", kv[0][1] or "")):
         edges = length_edges([m.n_tokens for m in members], settings.buckets)
-        report.edges[lang if lang is not None else "all"] = edges
+        report.edges[group_label(kind, lang) or "all"] = edges
         by_index: dict[int, list[Scored]] = {}
         for member in members:
             by_index.setdefault(bucket_index(member.n_tokens, edges), []).append(member)
         for index in range(len(edges) - 1):
-            bucket = Bucket((lang, index), edges[index], edges[index + 1])
+            bucket = Bucket((lang, index), edges[index], edges[index + 1], kind=kind)
             chosen = by_index.get(index, [])
             bucket.ids = [m.id for m in chosen]
             _trim(bucket, chosen, settings)

@@ -7,16 +7,19 @@ benchmark): `score_records` (batched: windows sorted by length, right-padded per
 `score_records_loop` (the reference: one window per forward, no padding).
 
 Choices where the issue is silent:
-- Tokens: the text is tokenized without special tokens and one prefix token is put in front: the tokenizer's BOS,
+- Tokens: a text is tokenized without special tokens and one prefix token is put in front: the tokenizer's BOS,
   else its EOS (a document separator to models without BOS), else none. The prefix is context, never a target, so
   every text token is scored and n_tokens is the text's token count; without any prefix the first token cannot be
-  predicted and is not scored. Both implementations share this rule.
+  predicted and is not scored. A chat record is rendered by the chat template as training renders it, and its
+  assistant turns (or, with chat_tokens="conversation", all its tokens) are the targets: `ppl_encode` has the
+  rule and the reasons. Both implementations share the encoding.
 - Long records: windows of `max_length` tokens (default: the model's context, at most 2048, because the logits of
   a batch take batch × window × vocabulary × 4 bytes) advancing by `stride` tokens (default half a window). Each
   token is scored once, in the first window that holds it after the previous window's end, so it sees at least
   max_length − stride tokens of left context (all of them near the start of the record).
-- Records that cannot be scored (no such field, not a string, empty or blank, over `max_chars` characters) become
-  `ScoreIssue`s naming the record; they are never dropped silently and never crash the run.
+- Records that cannot be scored (no such field, not a string, empty or blank, over `max_chars` characters, a chat
+  the template cannot render...) become `ScoreIssue`s naming the record, each with a reason code; they are never
+  dropped silently and never crash the run.
 """
 
 from __future__ import annotations
@@ -27,24 +30,23 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from studio.quality.records import record_id, record_text
-from studio.quality.cancel import CancelCheck, Cancelled
 from studio.config import DEMO_MODEL, ModelConfig
+from studio.quality.cancel import CancelCheck, Cancelled
+from studio.quality.ppl_encode import (
+    DEFAULT_CHAT_TOKENS,
+    DEFAULT_MAX_CHARS,
+    Encoded,
+    ScoreIssue,
+    Unit,
+    check_chat_tokens,
+    check_records,
+    encode_units,
+)
 
 Progress = Callable[[float, str], None]
 
 DEFAULT_MAX_LENGTH_CAP = 2048  # tokens; see the module docstring
-DEFAULT_MAX_CHARS = 1_000_000  # characters; longer texts should be chunked first (one record = minutes of CPU)
 _GROUP_RECORDS = 2048  # records tokenized and sorted together: bounds memory, keeps nearly all of the padding gain
-
-
-@dataclass(frozen=True)
-class ScoreIssue:
-    """A record that was not scored, and why."""
-
-    id: str
-    index: int  # position in the input sequence (0-based)
-    message: str
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class ScoreResult:
     issues: list[ScoreIssue]  # the records that were not scored
     max_length: int  # window size in tokens
     stride: int  # tokens a window advances on long records
+    chat_tokens: str = DEFAULT_CHAT_TOKENS  # which tokens of a chat record are targets (see ppl_encode)
     seconds: float = 0.0  # scoring time (tokenization included, model loading not)
     forward_tokens: int = 0  # tokens passed through the model, overlapping windows counted again
 
@@ -129,31 +132,6 @@ def load_scorer(model: str = DEMO_MODEL, *, load_in_4bit: bool = False, dtype: s
     return Scorer(lm, tokenizer, model, load_in_4bit)
 
 
-def check_records(records: Sequence[dict], field: str = "text", max_chars: int = DEFAULT_MAX_CHARS
-                  ) -> tuple[list[tuple[int, str, str]], list[ScoreIssue]]:
-    """(index, id, text) of every scorable record, and an issue for each other one."""
-    good, issues = [], []
-    for index, record in enumerate(records):
-        rid = record_id(record, index)
-        problem = _problem(record, field, max_chars)
-        if problem:
-            issues.append(ScoreIssue(rid, index, f"record {rid!r}: {problem}"))
-        else:
-            good.append((index, rid, record[field]))
-    return good, issues
-
-
-def _problem(record: object, field: str, max_chars: int) -> str:
-    try:
-        value = record_text(record, field)
-    except ValueError as exc:
-        return str(exc)
-    if len(value) > max_chars:
-        return (f"field {field!r} holds {len(value):,} characters, over the scoring limit of {max_chars:,}; "
-                f"split it with `python -m studio chunk` first")
-    return ""
-
-
 def resolve_window(scorer: Scorer, max_length: int | None, stride: int | None) -> tuple[int, int]:
     """(window, stride) in tokens, checked against the model's context."""
     window = max_length or min(scorer.context, DEFAULT_MAX_LENGTH_CAP)
@@ -181,23 +159,32 @@ def plan_windows(length: int, window: int, stride: int) -> list[tuple[int, int, 
     return plans
 
 
-def _ids(scorer: Scorer, token_ids: list[int]) -> list[int]:
-    return token_ids if scorer.prefix_id is None else [scorer.prefix_id, *token_ids]
+Job = tuple[int, list[int], int, list[int]]  # (slot in group, window ids, first target, window target mask)
 
 
-def _nll_rows(scorer: Scorer, batch: list[tuple[list[int], int]]) -> list[float]:
-    """Summed NLL (nats) of each (ids, first_target) in one right-padded forward pass."""
+def _jobs(encoded: Sequence[Encoded | ScoreIssue], window: int, stride: int) -> list[Job]:
+    """The windows to run; a window without a target (inside a long question, say) is not run at all."""
+    jobs = []
+    for slot, item in enumerate(encoded):
+        if isinstance(item, Encoded):
+            jobs += [(slot, item.ids[start:end], first - start, item.mask[start:end])
+                     for start, end, first in plan_windows(len(item.ids), window, stride) if any(item.mask[first:end])]
+    return jobs
+
+
+def _nll_rows(scorer: Scorer, batch: list[tuple[list[int], int, list[int]]]) -> list[float]:
+    """Summed NLL (nats) of each (ids, first_target, mask) in one right-padded forward pass."""
     import torch
     import torch.nn.functional as F
 
-    width = max(len(ids) for ids, _ in batch)
+    width = max(len(ids) for ids, _, _ in batch)
     input_ids = torch.full((len(batch), width), scorer.pad_id, dtype=torch.long)
     attention = torch.zeros((len(batch), width), dtype=torch.long)
     targets = torch.zeros((len(batch), width), dtype=torch.bool)
-    for row, (ids, first) in enumerate(batch):
+    for row, (ids, first, mask) in enumerate(batch):
         input_ids[row, :len(ids)] = torch.tensor(ids)
         attention[row, :len(ids)] = 1
-        targets[row, first:len(ids)] = True  # padding and context positions are never targets
+        targets[row, first:len(ids)] = torch.tensor(mask[first:], dtype=torch.bool)  # padding is never a target
     device = scorer.device
     input_ids, attention, targets = input_ids.to(device), attention.to(device), targets.to(device)
     with torch.inference_mode():
@@ -230,32 +217,21 @@ class _Ticker:
             self.progress(fraction, f"scored {int(done):,}/{self.total:,} records · {rate:,.0f} tokens/s")
 
 
-def _score_group(scorer: Scorer, group: list[tuple[int, str, str]], window: int, stride: int, batch_size: int,
+def _score_group(scorer: Scorer, group: list[Unit], window: int, stride: int, batch_size: int, chat_tokens: str,
                  tick: Callable[[float, int], None]) -> ScoreResult:
     """Scores of one group of records, their windows sorted by length and batched."""
-    encoded = scorer.tokenizer([text for _, _, text in group], add_special_tokens=False,
-                               verbose=False)["input_ids"]
-    jobs = []  # (slot in group, window ids, first target)
-    for slot, token_ids in enumerate(encoded):
-        if _scored_count(scorer, token_ids) > 0:
-            ids = _ids(scorer, token_ids)
-            jobs += [(slot, ids[start:end], first - start)
-                     for start, end, first in plan_windows(len(ids), window, stride)]
+    encoded = encode_units(scorer.tokenizer, scorer.prefix_id, group, chat_tokens)
     # Longest first: similar lengths share a batch (little padding) and the largest batch fails first, if at all.
-    jobs.sort(key=lambda job: len(job[1]), reverse=True)
+    jobs = sorted(_jobs(encoded, window, stride), key=lambda job: len(job[1]), reverse=True)
     nll = [0.0] * len(group)
     for at in range(0, len(jobs), batch_size):
         chunk = jobs[at:at + batch_size]
-        tick(len(group) * at / len(jobs), sum(len(ids) for _, ids, _ in chunk))
-        for (slot, _, _), value in zip(chunk, _nll_rows(scorer, [(ids, first) for _, ids, first in chunk])):
+        tick(len(group) * at / len(jobs), sum(len(ids) for _, ids, _, _ in chunk))
+        for (slot, _, _, _), value in zip(chunk, _nll_rows(scorer, [job[1:] for job in chunk])):
             nll[slot] += value
-    result = ScoreResult([], _unscorable(scorer, group, encoded), window, stride, 0.0, sum(len(j[1]) for j in jobs))
-    _collect(result, group, encoded, nll, scorer)
+    result = ScoreResult([], [], window, stride, chat_tokens, 0.0, sum(len(job[1]) for job in jobs))
+    _collect(result, group, encoded, nll)
     return result
-
-
-def _scored_count(scorer: Scorer, token_ids: list[int]) -> int:
-    return len(token_ids) - (scorer.prefix_id is None)
 
 
 def _score_or_issue(rid: str, index: int, nll: float, n_tokens: int) -> RecordScore | ScoreIssue:
@@ -263,37 +239,32 @@ def _score_or_issue(rid: str, index: int, nll: float, n_tokens: int) -> RecordSc
         return RecordScore(rid, index, nll, n_tokens)
     # NaN or inf from the model (fp16 overflow, a broken checkpoint) would poison every ranking it entered.
     return ScoreIssue(rid, index, f"record {rid!r}: the model's loss is not finite ({nll}); try float32 weights "
-                                  f"or another reference model")
+                                  f"or another reference model", "not_finite")
 
 
-def _collect(result: ScoreResult, group: list[tuple[int, str, str]], encoded: list[list[int]], nll: list[float],
-             scorer: Scorer) -> None:
-    for (index, rid, _), ids, value in zip(group, encoded, nll):
-        if _scored_count(scorer, ids) > 0:
-            item = _score_or_issue(rid, index, value, _scored_count(scorer, ids))
-            (result.scores if isinstance(item, RecordScore) else result.issues).append(item)
-
-
-def _unscorable(scorer: Scorer, group: list[tuple[int, str, str]], encoded: list[list[int]]) -> list[ScoreIssue]:
-    # Only without a prefix token: a one-token text has nothing to predict it from.
-    return [ScoreIssue(rid, index, f"record {rid!r}: {len(ids)} token(s) and the tokenizer has no BOS/EOS to "
-                                   f"predict the first from; nothing to score")
-            for (index, rid, _), ids in zip(group, encoded) if _scored_count(scorer, ids) <= 0]
+def _collect(result: ScoreResult, group: list[Unit], encoded: list[Encoded | ScoreIssue], nll: list[float]) -> None:
+    for (index, rid, _), item, value in zip(group, encoded, nll):
+        if isinstance(item, Encoded):
+            item = _score_or_issue(rid, index, value, item.n_tokens)
+        (result.scores if isinstance(item, RecordScore) else result.issues).append(item)
 
 
 def score_records(records: Sequence[dict], scorer: Scorer, *, field: str = "text", batch_size: int = 8,
                   max_length: int | None = None, stride: int | None = None, max_chars: int = DEFAULT_MAX_CHARS,
-                  progress: Progress | None = None, cancel: CancelCheck | None = None) -> ScoreResult:
-    """Perplexity of every record's `field`, batched; raises `Cancelled` when `cancel()` turns true."""
+                  chat_tokens: str = DEFAULT_CHAT_TOKENS, progress: Progress | None = None,
+                  cancel: CancelCheck | None = None) -> ScoreResult:
+    """Perplexity of every record (text records: their `field`; chats: see `chat_tokens`), batched; raises
+    `Cancelled` when `cancel()` turns true."""
     if batch_size < 1:
         raise ValueError(f"batch_size: {batch_size}; must be at least 1")
+    check_chat_tokens(chat_tokens)
     window, step = resolve_window(scorer, max_length, stride)
     started = time.perf_counter()
     good, issues = check_records(records, field, max_chars)
-    result = ScoreResult([], issues, window, step)
+    result = ScoreResult([], issues, window, step, chat_tokens)
     ticker = _Ticker(len(good), progress, cancel, started)
     for at in range(0, len(good), _GROUP_RECORDS):
-        part = _score_group(scorer, good[at:at + _GROUP_RECORDS], window, step, batch_size,
+        part = _score_group(scorer, good[at:at + _GROUP_RECORDS], window, step, batch_size, chat_tokens,
                             lambda done, tokens, at=at: ticker(at + done, tokens))
         result.scores += part.scores
         result.issues += part.issues
@@ -311,33 +282,36 @@ def _finish(result: ScoreResult, started: float) -> ScoreResult:
 
 def score_records_loop(records: Sequence[dict], scorer: Scorer, *, field: str = "text",
                        max_length: int | None = None, stride: int | None = None,
-                       max_chars: int = DEFAULT_MAX_CHARS, progress: Progress | None = None,
-                       cancel: CancelCheck | None = None) -> ScoreResult:
+                       max_chars: int = DEFAULT_MAX_CHARS, chat_tokens: str = DEFAULT_CHAT_TOKENS,
+                       progress: Progress | None = None, cancel: CancelCheck | None = None) -> ScoreResult:
     """The reference: one record, one window, one forward pass at a time, without padding or attention mask."""
     import torch
     import torch.nn.functional as F
 
+    check_chat_tokens(chat_tokens)
     window, step = resolve_window(scorer, max_length, stride)
     started = time.perf_counter()
     good, issues = check_records(records, field, max_chars)
-    result = ScoreResult([], issues, window, step)
+    result = ScoreResult([], issues, window, step, chat_tokens)
     ticker = _Ticker(len(good), progress, cancel, started)
-    for done, (index, rid, text) in enumerate(good):
-        token_ids = scorer.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"]
-        if _scored_count(scorer, token_ids) <= 0:
-            result.issues += _unscorable(scorer, [(index, rid, text)], [token_ids])
+    for done, (index, rid, value) in enumerate(good):
+        item = encode_units(scorer.tokenizer, scorer.prefix_id, [(index, rid, value)], chat_tokens)[0]
+        if isinstance(item, ScoreIssue):
+            result.issues.append(item)
             continue
-        ids = _ids(scorer, token_ids)
         nll = 0.0
-        for start, end, first in plan_windows(len(ids), window, step):
-            ticker(done, end - start)
-            piece = torch.tensor([ids[start:end]], device=scorer.device)
+        for _, ids, first, mask in _jobs([item], window, step):
+            ticker(done, len(ids))
+            piece = torch.tensor([ids], device=scorer.device)
             with torch.inference_mode():
                 logits = scorer.model(input_ids=piece).logits[0, :-1].float()
             losses = F.cross_entropy(logits, piece[0, 1:], reduction="none")
-            nll += losses[first - start - 1:].double().sum().item()
-            result.forward_tokens += end - start
-        item = _score_or_issue(rid, index, nll, len(ids) - 1)
-        (result.scores if isinstance(item, RecordScore) else result.issues).append(item)
+            # losses[j] is the loss of the token at j + 1: the targets are first.. where the mask is set
+            wanted = torch.tensor(mask[1:], dtype=torch.bool, device=scorer.device)
+            wanted[:first - 1] = False
+            nll += losses[wanted].double().sum().item()
+            result.forward_tokens += len(ids)
+        scored = _score_or_issue(rid, index, nll, item.n_tokens)
+        (result.scores if isinstance(scored, RecordScore) else result.issues).append(scored)
     ticker(len(good))
     return _finish(result, started)

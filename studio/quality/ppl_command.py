@@ -1,23 +1,29 @@
 """`python -m studio ppl`: score every record's perplexity, bucket by language and length, flag both tails.
 
     python -m studio ppl IN.jsonl --report REPORT.json [--model ID|PATH] [--out KEPT.jsonl --removed REMOVED.jsonl]
-        [--field text] [--buckets 5] [--trim-high 0.02] [--trim-low 0.01] [--batch-size N] [--max-length L]
-        [--load-in-4bit]
+        [--field text] [--chat-tokens assistant|conversation] [--buckets 5] [--trim-high 0.02] [--trim-low 0.01]
+        [--batch-size N] [--max-length L] [--load-in-4bit]
 
 The report (JSON) holds every record's perplexity, NLL sum, token count and bucket by id, the bucket edges and
 per-bucket thresholds, and the flagged ids with their tail. The report itself is built in
 `studio.quality.ppl_report`, shared with the Quality tab so that both give the same files.
 
 Choices where the issue is silent:
-- Input is read with the studio's ingestion (any format it reads; `--field` names the text field). A record that
-  cannot be scored (unreadable line, missing or empty field, a list or object instead of text, over
-  1,000,000 characters) stops the command before the model is loaded, with every problem listed by file and line
-  or id and exit status 2, and nothing is written: kept + removed must always add up to the input. Ingestion turns
-  numbers and true/false in the text field into text, so those are scored as written.
+- Input is read with the studio's ingestion, as the Data tab reads it: text records, and chat records (messages,
+  ShareGPT, alpaca and prompt/completion pairs all become messages) in one file. `--field` names the text field;
+  a field other than `text` reads the file as text records only. Chat records are scored on their assistant
+  turns in the context of the conversation, or with `--chat-tokens conversation` on every token, rendered by the
+  reference tokenizer's chat template as training renders them (`studio.quality.ppl_encode`); the report says which
+  under "chat". A record that cannot be read (unreadable line, missing or empty field, a list or object instead
+  of text, over 1,000,000 characters) stops the command before the model is loaded, with every problem listed by
+  file and line or id and exit status 2, and nothing is written: kept + removed must always add up to the input.
+  Ingestion turns numbers and true/false in the text field into text, so those are scored as written.
 - --out and --removed come together. Kept records are the ingested records (with the `id` and `source` ingestion
   gives them), in input order. A removed entry is {"id", "reason": "ppl_high"|"ppl_low", "perplexity", "bucket",
   "n_tokens", "record": the whole record}, like dedup's, so a version's removed.jsonl can restore what was dropped.
-- A record the model cannot score (a non-finite loss) is kept, listed under "unscored" and reported as a warning.
+- A record the model cannot score (a chat its template cannot render, no assistant token, a non-finite loss) is
+  kept, listed under "unscored" with a reason code, counted per reason under counts.unscored_by_reason, and
+  reported as a warning per reason.
 - Exit status: 0 done; 2 bad arguments, input or model (nothing written); 1 the model failed while scoring.
 """
 
@@ -30,9 +36,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from studio.config import DEMO_MODEL
-from studio.quality.buckets import DEFAULT_BUCKETS, DEFAULT_TRIM_HIGH, DEFAULT_TRIM_LOW, BucketSettings
-from studio.quality.ppl_report import bucket_scores, build_report, split_records
 from studio.progress import StderrProgress
+from studio.quality.buckets import DEFAULT_BUCKETS, DEFAULT_TRIM_HIGH, DEFAULT_TRIM_LOW, BucketSettings
+from studio.quality.ppl_encode import CHAT_TOKENS, DEFAULT_CHAT_TOKENS
+from studio.quality.ppl_report import bucket_scores, build_report, split_records
 
 _LISTED = 20  # problems printed before "... and N more"
 
@@ -46,6 +53,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
     parser.add_argument("--out", metavar="KEPT.jsonl", help="write the records not flagged (needs --removed)")
     parser.add_argument("--removed", metavar="REMOVED.jsonl", help="write the flagged records and why (needs --out)")
     parser.add_argument("--field", default="text", help="the field holding the text (default text)")
+    parser.add_argument("--chat-tokens", choices=CHAT_TOKENS, default=DEFAULT_CHAT_TOKENS,
+                        help="tokens of a chat record that are scored: its assistant turns, in the context of the "
+                             "conversation (what training learns; default), or the whole conversation")
     parser.add_argument("--buckets", type=int, default=DEFAULT_BUCKETS,
                         help=f"length buckets per language, at token-count quantiles (default {DEFAULT_BUCKETS})")
     parser.add_argument("--trim-high", type=float, default=DEFAULT_TRIM_HIGH,
@@ -100,7 +110,9 @@ def read_records(path: str, field: str) -> tuple[list[dict], list[str]]:
     from studio.data.ingest import ingest_paths
     from studio.quality.perplexity import check_records
 
-    result = ingest_paths([path], format="text", mapping={"text": field})
+    # A named field must be the text of every record; the default reads chats too, as the Data tab does.
+    result = ingest_paths([path], format="auto") if field == "text" else ingest_paths(
+        [path], format="text", mapping={"text": field})
     problems = [f"{i.file}{':' + i.where if i.where else ''}: {i.message}" for i in result.issues
                 if i.severity == "error"]
     for issue in result.issues:
@@ -113,6 +125,18 @@ def read_records(path: str, field: str) -> tuple[list[dict], list[str]]:
     if not records and not problems:
         problems.append(f"{path}: no records")
     return records, problems
+
+
+def _warn_unscored(issues: Sequence) -> None:
+    """One warning per reason: its count and the first few records (a set of chats and a reference model without
+    a chat template would otherwise print a line per record)."""
+    by_code: dict[str, list] = {}
+    for issue in issues:
+        by_code.setdefault(issue.code, []).append(issue)
+    for code, listed in by_code.items():
+        more = f" (and {len(listed) - 3} more)" if len(listed) > 3 else ""
+        print(f"warning: {len(listed)} record(s) not scored ({code}), kept unscored: "
+              f"{'; '.join(i.message for i in listed[:3])}{more}", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -132,13 +156,12 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"--model {args.model}: {exc}")
     try:
         result = score_records(records, scorer, field=args.field, batch_size=args.batch_size,
-                               max_length=args.max_length, progress=StderrProgress())
+                               max_length=args.max_length, chat_tokens=args.chat_tokens, progress=StderrProgress())
     except ValueError as exc:  # a window the model cannot take
         return _fail(str(exc).replace("max_length", "--max-length"))
     except RuntimeError as exc:  # out of memory and other failures inside the model
         return _fail(f"scoring failed: {exc}; try a smaller --batch-size or --max-length", 1)
-    for issue in result.issues:
-        print(f"warning: {issue.message}; kept unscored", file=sys.stderr)
+    _warn_unscored(result.issues)
     settings = BucketSettings(args.buckets, args.trim_high, args.trim_low)
     buckets = bucket_scores(records, result.scores, settings)
     meta = {"input": str(args.input), "model": args.model, "field": args.field, "load_in_4bit": args.load_in_4bit,
@@ -150,7 +173,10 @@ def run(args: argparse.Namespace) -> int:
         kept, removed = split_records(records, report)
         atomic_write_jsonl(args.out, kept)
         atomic_write_jsonl(args.removed, removed)
-    counts = report["counts"]
+    counts, chat = report["counts"], report["chat"]
+    if chat["chat_records_scored"]:
+        print(f"{chat['chat_records_scored']:,} chat records scored on "
+              f"{'their assistant turns' if chat['tokens'] == 'assistant' else 'the whole conversation'}")
     print(f"{counts['scored']:,} records scored in {result.seconds:.1f} s ({result.tokens_per_second:,.0f} tokens/s); "
           f"{counts['flagged_high']} flagged high, {counts['flagged_low']} flagged low, in {len(buckets.buckets)} "
           f"buckets; report {args.report}")

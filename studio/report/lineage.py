@@ -87,8 +87,16 @@ def ppl_figures(report: dict) -> tuple[tuple[str, str], ...]:
     counts = report.get("counts") or {}
     values = [r["ppl"] for r in (report.get("records") or {}).values() if isinstance(r, dict)
               and isinstance(r.get("ppl"), (int, float))]
+    reasons = counts.get("unscored_by_reason") or {}
+    why = " (" + ", ".join(f"{code.replace('_', ' ')}: {n:,}" for code, n in reasons.items()) + ")" if reasons else ""
+    chat = report.get("chat") or {}
+    chats = ()
+    if chat.get("chat_records_scored"):
+        scope = "assistant turns" if chat.get("tokens") == "assistant" else "whole conversation"
+        chats = (("chat records scored on", f"{scope} ({_count(chat['chat_records_scored'])})"),)
     return (("reference model", str(report.get("model", "—"))), ("records", _count(counts.get("records"))),
-            ("scored", _count(counts.get("scored"))), ("not scored", _count(counts.get("unscored"))),
+            ("scored", _count(counts.get("scored"))), *chats,
+            ("not scored", _count(counts.get("unscored")) + why),
             ("flagged high (noise)", _count(counts.get("flagged_high"))),
             ("flagged low (boilerplate)", _count(counts.get("flagged_low"))),
             ("length buckets", _count(len(report.get("buckets") or []))),

@@ -59,6 +59,7 @@ def build_app(ctx: StudioContext) -> gr.Blocks:
         # The Configure readouts follow the data sets on disk (one made in the Data tab changes the step count).
         tabs[TAB_MODULES.index(configure)].select(form.check, form.check_inputs, form.check_outputs,
                                                   show_progress="hidden")
+        built_tabs[quality].follow(tabs[TAB_MODULES.index(quality)])  # its data set list, likewise
         translator = i18n.Translator(i18n.collect(demo, skip=[header, language]))
         wire_language(ctx, demo, translator, header, language)
     demo.translator = translator

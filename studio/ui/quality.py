@@ -3,23 +3,48 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import gradio as gr
 
 from studio.data.versions import save_version
 from studio.quality.apply import apply_removals, write_report
-from studio.quality.dedup import KEEP_CHOICES, PRESETS, VERIFY_CHOICES, Cancelled, DedupInputError, DedupSettings
-from studio.quality.dedup import find_duplicates
+from studio.quality.dedup import (
+    KEEP_CHOICES,
+    PRESETS,
+    VERIFY_CHOICES,
+    Cancelled,
+    DedupInputError,
+    DedupSettings,
+    find_duplicates,
+)
 from studio.quality.lsh import s_curve
-from studio.ui import i18n
+from studio.ui import i18n, quality_ppl
 from studio.ui import quality_views as views
 from studio.ui.i18n import tr
-from studio.ui import quality_ppl
-from studio.ui.quality_state import SAMPLE_SOURCES, Review, source_choices
 from studio.ui.plots import count_bars, s_curve_figure
+from studio.ui.quality_state import SAMPLE_SOURCES, Review, followed_sources, source_choices
 from studio.workspace import Workspace
 
 TITLE = "Quality"
+
+
+def follow_workspace(ws: Workspace, current: str | None):
+    """The data set list as the workspace holds it now (a version saved in the Data tab, by apply or by the CLI),
+    the selection kept while it exists."""
+    choices, value = followed_sources(ws, current)
+    return gr.update(choices=choices, value=value)
+
+
+@dataclass
+class QualityTab:
+    """What the app wires from outside the tab: the data set list follows the workspace whenever the tab is shown."""
+
+    ws: Workspace
+    source: gr.Dropdown
+
+    def follow(self, tab: gr.Tab) -> None:
+        tab.select(functools.partial(follow_workspace, self.ws), self.source, self.source, show_progress="hidden")
 
 
 def curve(threshold: float, num_perm: float, bands: float, rows: float, auto: bool):
@@ -60,7 +85,7 @@ def run_dedup(ws: Workspace, review: Review, ref: str, threshold, num_perm, band
             gr.update(value=str(json_path), visible=True), gr.update(value=str(csv_path), visible=True))
 
 
-def apply_flags(ws: Workspace, review: Review, dedup_rows, ppl_rows):
+def apply_flags(ws: Workspace, review: Review, dedup_rows, ppl_rows, current: str | None):
     if review.source is None or not (review.dedup_removed or review.ppl_removed):
         raise gr.Error(tr("Run a duplicate or perplexity report first."))
     spared = views.unflagged_ids(dedup_rows) + views.unflagged_ids(ppl_rows)
@@ -70,10 +95,10 @@ def apply_flags(ws: Workspace, review: Review, dedup_rows, ppl_rows):
     return (tr("Saved **{ref}**: {kept} records kept, {removed} removed (listed with reasons in `{path}`); "
                "{cleared} flags cleared by you. `{source}` is unchanged.", ref=version.ref, kept=len(kept),
                removed=len(removed), path=version.path / "removed.jsonl", cleared=len(spared),
-               source=review.source.ref), gr.update(choices=source_choices(ws)))
+               source=review.source.ref), follow_workspace(ws, current))
 
 
-def build(ctx) -> None:
+def build(ctx) -> QualityTab:
     ws = ctx.workspace
     defaults = DedupSettings()
     review = gr.State(lambda: Review())  # a factory: one fresh Review per browser session
@@ -117,8 +142,9 @@ def build(ctx) -> None:
     i18n.refresh_on_switch(lambda v: i18n.table(views.DEDUP_FLAG_COLUMNS, views.reworded(i18n.rows_of(v))), [flags],
                            [flags])
     preset.change(lambda name, t: PRESETS.get(name, t), [preset, threshold], threshold)
-    refresh.click(lambda: gr.update(choices=source_choices(ws)), None, source)
+    refresh.click(functools.partial(follow_workspace, ws), source, source)
     job = run.click(functools.partial(run_dedup, ws), [review, source, *inputs, shingle, keep, verify],
                     [review, summary, sizes, clusters, flags, report_json, report_csv])
     stop.click(lambda r: r.cancel.set(), review, None, cancels=[job])
-    apply.click(functools.partial(apply_flags, ws), [review, flags, ppl.flags], [applied, source])
+    apply.click(functools.partial(apply_flags, ws), [review, flags, ppl.flags, source], [applied, source])
+    return QualityTab(ws, source)

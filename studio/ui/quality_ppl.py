@@ -12,6 +12,7 @@ from studio.paths import check_model_ref
 from studio.quality.apply import write_report
 from studio.quality.buckets import BucketSettings, tail_count
 from studio.quality.perplexity import Cancelled, load_scorer, score_records
+from studio.quality.ppl_encode import CHAT_TOKENS, DEFAULT_CHAT_TOKENS
 from studio.quality.ppl_report import bucket_scores, build_report, split_records
 from studio.ui import i18n
 from studio.ui import quality_views as views
@@ -21,6 +22,7 @@ from studio.ui.quality_state import Review
 from studio.workspace import Workspace
 
 THRESHOLD_COLUMNS = ["bucket", "tokens", "records", "median ppl", "high ≥", "low ≤", "flagged high", "flagged low"]
+CHAT_TOKEN_CHOICES = [("assistant turns (what training learns)", "assistant"), ("whole conversation", "conversation")]
 
 
 @dataclass
@@ -33,14 +35,15 @@ def cached_scorer(model: str, load_in_4bit: bool):
     return load_scorer(model, load_in_4bit=load_in_4bit)
 
 
-def small_bucket_note(report: dict, settings: BucketSettings) -> str:
+def small_bucket_note(report: dict) -> str:
     """Warn when the chosen fractions round to no record in every bucket: nothing can be flagged then."""
+    high, low = report["settings"]["trim_high"], report["settings"]["trim_low"]
     sizes = [b["records"] for b in report["buckets"]]
-    if any(tail_count(n, settings.trim_high) or tail_count(n, settings.trim_low) for n in sizes):
+    if any(tail_count(n, high) or tail_count(n, low) for n in sizes):
         return ""
     return "\n\n" + tr("⚠ The buckets hold at most {records} records, so {high:.0%} / {low:.0%} tails round to none: "
                         "use fewer buckets, larger fractions, or chunk the documents first (Data tab).",
-                        records=max(sizes, default=0), high=settings.trim_high, low=settings.trim_low)
+                        records=max(sizes, default=0), high=high, low=low)
 
 
 def threshold_rows(report: dict) -> list[list]:
@@ -68,16 +71,22 @@ def figures(report: dict):
                            [rid for rid, _ in scored]))
 
 
+def summary_markdown(report: dict | None):
+    """The run's summary, made again in the current language (after a switch); nothing before a run."""
+    return gr.skip() if report is None else views.ppl_summary_markdown(report) + small_bucket_note(report)
+
+
 def run_ppl(ws: Workspace, review: Review, ref: str, model: str, buckets, trim_high, trim_low, batch_size,
-            max_length, load_in_4bit, progress=gr.Progress()):
+            max_length, load_in_4bit, chat_tokens=None, progress=gr.Progress()):
     review.cancel.clear()
     source = review.use(ws, ref)
+    chat_tokens = chat_tokens if chat_tokens in CHAT_TOKENS else DEFAULT_CHAT_TOKENS  # None from an unshown radio
     try:
         settings = BucketSettings(int(buckets), float(trim_high), float(trim_low))
         scorer = cached_scorer(check_model_ref(ws, (model or DEMO_MODEL).strip(), "reference model"),
                                bool(load_in_4bit))
         result = score_records(source.records, scorer, batch_size=int(batch_size),
-                               max_length=int(max_length) if max_length else None,
+                               max_length=int(max_length) if max_length else None, chat_tokens=chat_tokens,
                                progress=lambda f, m: progress(f, desc=m), cancel=review.cancel.is_set)
     except Cancelled:
         raise gr.Error(tr("Scoring cancelled; nothing was written.")) from None
@@ -86,17 +95,10 @@ def run_ppl(ws: Workspace, review: Review, ref: str, model: str, buckets, trim_h
     report = build_report(source.records, result, bucket_scores(source.records, result.scores, settings),
                           {"input": source.ref, "model": scorer.name, "load_in_4bit": bool(load_in_4bit)})
     _, removed = split_records(source.records, report)
-    review.ppl_removed = removed
+    review.ppl_removed, review.ppl_report = removed, report
     json_path, csv_path = write_report(ws.reports / source.name / source.version, "ppl", report, removed)
-    counts = report["counts"]
-    summary = (tr("**{scored}** records scored in {seconds:.1f} s ({speed:,.0f} tokens/s) · **{high}** flagged "
-                  "high (noise) · **{low}** flagged low (boilerplate, copies) · {buckets} buckets",
-                  scored=counts["scored"], seconds=result.seconds, speed=result.tokens_per_second,
-                  high=counts["flagged_high"], low=counts["flagged_low"], buckets=len(report["buckets"]))
-               + (" · " + tr("{n} not scored (see the report)", n=counts["unscored"]) if counts["unscored"] else "")
-               + small_bucket_note(report, settings))
     boxes, scatter = figures(report)
-    return (review, summary, boxes, scatter, i18n.table(THRESHOLD_COLUMNS, threshold_rows(report)),
+    return (review, summary_markdown(report), boxes, scatter, i18n.table(THRESHOLD_COLUMNS, threshold_rows(report)),
             i18n.table(views.PPL_FLAG_COLUMNS, ppl_flag_rows(removed)),
             gr.update(value=str(json_path), visible=True), gr.update(value=str(csv_path), visible=True))
 
@@ -114,6 +116,10 @@ def build(ws: Workspace, review: gr.State, source: gr.Dropdown) -> PplControls:
             # The bundled model was pre-trained on 256-token blocks; its scores blur beyond that.
             max_length = gr.Number(256, label="Window (tokens)", precision=0)
             load_in_4bit = gr.Checkbox(False, label="Load the model in 4-bit (NF4)")
+            chat_tokens = gr.Radio(CHAT_TOKEN_CHOICES, value=DEFAULT_CHAT_TOKENS, label="Chat records: score",
+                                   info="Assistant turns are scored in the context of the conversation before them, "
+                                        "rendered by the reference model's chat template as training renders it",
+                                   elem_id="ppl-chat-tokens")
         with gr.Row():
             run = gr.Button("Score perplexity", variant="primary", elem_id="ppl-run")
             stop = gr.Button("Cancel")
@@ -129,10 +135,12 @@ def build(ws: Workspace, review: gr.State, source: gr.Dropdown) -> PplControls:
             report_json = gr.DownloadButton("Report (JSON)", visible=False)
             report_csv = gr.DownloadButton("Removals (CSV)", visible=False)
     job = run.click(functools.partial(run_ppl, ws),
-                    [review, source, model, buckets, trim_high, trim_low, batch_size, max_length, load_in_4bit],
+                    [review, source, model, buckets, trim_high, trim_low, batch_size, max_length, load_in_4bit,
+                     chat_tokens],
                     [review, summary, boxes, scatter, thresholds, flags, report_json, report_csv])
     stop.click(lambda r: r.cancel.set(), review, None, cancels=[job])
     i18n.retitle_on_switch(thresholds, THRESHOLD_COLUMNS)
+    i18n.refresh_on_switch(lambda r: summary_markdown(r.ppl_report), [review], [summary])
     i18n.refresh_on_switch(lambda v: i18n.table(views.PPL_FLAG_COLUMNS, views.reworded(i18n.rows_of(v))), [flags],
                            [flags])
     return PplControls(flags)

@@ -33,18 +33,35 @@ class Review:
     source: Source | None = None
     dedup_removed: list[dict] = field(default_factory=list)
     ppl_removed: list[dict] = field(default_factory=list)
+    ppl_report: dict | None = None  # the last perplexity report, so its summary can be made again in another language
     cancel: threading.Event = field(default_factory=threading.Event)
 
     def use(self, ws: Workspace, ref: str) -> Source:
         """The source for `ref`, reloaded when another dataset was picked (its old flags no longer apply)."""
         if self.source is None or self.source.ref != ref:
             self.source, self.dedup_removed, self.ppl_removed = load_source(ws, ref), [], []
+            self.ppl_report = None
         return self.source
 
 
 def source_choices(ws: Workspace) -> list[str]:
     refs = [v.ref for latest in list_datasets(ws) for v in list_versions(ws, latest.name)]
     return SAMPLE_SOURCES + refs
+
+
+def followed_sources(ws: Workspace, current: str | None) -> tuple[list[str], str]:
+    """The data sets on disk now, and the selection: kept while it still names one (a listed version, or a bare
+    name typed in), else the first sample."""
+    choices = source_choices(ws)
+    if current in choices:
+        return choices, current
+    try:
+        if current and not current.startswith(BUNDLED_PREFIX):
+            resolve_dataset(ws, current)
+            return choices, current
+    except (FileNotFoundError, ValueError):
+        pass
+    return choices, SAMPLE_SOURCES[0]
 
 
 def load_source(ws: Workspace, ref: str) -> Source:

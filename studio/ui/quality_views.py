@@ -18,6 +18,15 @@ REASONS = {"exact": "exact duplicate", "near": "near duplicate", "ppl_high": "pe
            "ppl_low": "perplexity too low"}
 
 
+# Why a record was not scored, by the core's reason code (studio.quality.ppl_encode.UNSCORED_REASONS).
+UNSCORED = {"not_a_record": "not a record", "no_field": "no text field", "not_text": "the text field is not text",
+            "empty": "empty text", "too_long": "too long to score (chunk it first)",
+            "bad_chat": "not a list of chat turns", "no_chat_template": "the reference model has no chat template",
+            "template_error": "the chat template refused the conversation",
+            "no_assistant_tokens": "no assistant tokens to score", "too_short": "too short to score",
+            "not_finite": "the model's loss is not finite"}
+
+
 def reason_text(code: str) -> str:
     return tr(REASONS.get(code, code))
 
@@ -77,3 +86,35 @@ def unflagged_ids(rows) -> list[str]:
 
 def _truthy(value) -> bool:
     return value is True or str(value).lower() in ("true", "1", "yes")
+
+
+def unscored_markdown(by_reason: dict[str, int]) -> str:
+    """"**3** not scored (kept in the data set): 2 × empty text; 1 × ..." from the report's counts per reason."""
+    total = sum(by_reason.values())
+    if not total:
+        return ""
+    reasons = "; ".join(f"{count} × {tr(UNSCORED.get(code, code))}" for code, count in by_reason.items())
+    return tr("**{n}** not scored (kept in the data set, listed in the report): {reasons}", n=total, reasons=reasons)
+
+
+def chat_markdown(chat: dict) -> str:
+    """Which tokens of the chat records were scored, from the report's "chat" section ("" without chats)."""
+    n = chat.get("chat_records_scored", 0)
+    if not n:
+        return ""
+    if chat.get("tokens") == "conversation":
+        return tr("{n} chat records scored on the whole conversation, as the chat template renders it for training",
+                  n=n)
+    return tr("{n} chat records scored on their assistant turns, each in the context of the conversation before "
+              "it, as the chat template renders it for training", n=n)
+
+
+def ppl_summary_markdown(report: dict) -> str:
+    """The perplexity run in a few lines: scored and flagged, how chats were scored, what was not scored and why."""
+    counts, timing = report["counts"], report["timing"]
+    head = tr("**{scored}** records scored in {seconds:.1f} s ({speed:,.0f} tokens/s) · **{high}** flagged high "
+              "(noise) · **{low}** flagged low (boilerplate, copies) · {buckets} buckets", scored=counts["scored"],
+              seconds=timing["seconds"], speed=timing["tokens_per_second"], high=counts["flagged_high"],
+              low=counts["flagged_low"], buckets=len(report["buckets"]))
+    extra = [chat_markdown(report.get("chat") or {}), unscored_markdown(counts.get("unscored_by_reason") or {})]
+    return "\n\n".join([head, *(part for part in extra if part)])

@@ -1,5 +1,6 @@
 """Perplexity scoring: batched equals the one-record loop, padding never counts, long records slide, bad records are
-reported and skipped, 4-bit loads score on the CPU."""
+reported and skipped with a reason code, chat and instruction records are scored on what training learns from them,
+4-bit loads score on the CPU."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import pytest
 import torch
 
 from studio.assets import PATENTS_FILE
+from studio.data.ingest import ingest_paths
+from studio.data.templates import encode_chat
 from studio.quality.perplexity import (
     Cancelled,
     load_scorer,
@@ -17,6 +20,7 @@ from studio.quality.perplexity import (
     score_records,
     score_records_loop,
 )
+from tests.quality.mixed_set import N_ALPACA, N_CHAT, write_mixed
 
 REL = 1e-4  # the issue's bound on batched vs loop
 
@@ -123,6 +127,8 @@ def test_bad_records_become_issues_naming_them(scorer):
         assert "holds int, not text" in issues["number"] and "no 'text' field" in issues["missing"]
         assert "2,001 characters" in issues["huge"] and "studio chunk" in issues["huge"]
         assert all(message.startswith(f"record '{rid}'") for rid, message in issues.items())
+        assert [i.code for i in result.issues] == ["empty", "empty", "not_text", "no_field", "not_a_record",
+                                                   "too_long"]
 
 
 def test_progress_reaches_one_and_cancel_raises(scorer, mixed_records):
@@ -158,3 +164,78 @@ def test_4bit_reference_scores_finite_values_on_the_cpu(tiny_model_dir, scorer, 
     for q, f in zip(result.scores, full.scores):
         assert math.isfinite(q.ppl) and q.ppl > 1
         assert _rel(q.ppl, f.ppl) < 0.2  # NF4 moves the scores a little, not the picture
+
+
+@pytest.fixture(scope="module")
+def mixed_upload(tmp_path_factory):
+    """The records of a mixed upload as ingestion gives them: alpaca pairs are chats by then."""
+    return ingest_paths([str(write_mixed(tmp_path_factory.mktemp("mixed") / "mixed.jsonl"))]).records
+
+
+def test_chat_and_instruction_records_are_scored_on_their_assistant_turns(scorer, mixed_upload):
+    assert sum("messages" in r for r in mixed_upload) == N_CHAT + N_ALPACA
+    result = score_records(mixed_upload, scorer, batch_size=4)
+    assert not result.issues and [s.id for s in result.scores] == [r["id"] for r in mixed_upload]
+    assert result.chat_tokens == "assistant"
+    for score in result.scores:
+        record = mixed_upload[score.index]
+        if "messages" in record:  # the assistant tokens after position 0, as the training mask has them
+            assert score.n_tokens == sum(encode_chat(scorer.tokenizer, record["messages"]).loss_mask[1:])
+        else:
+            assert score.n_tokens == len(scorer.tokenizer(record["text"], add_special_tokens=False)["input_ids"])
+
+
+def test_a_chat_is_scored_on_exactly_the_loss_training_computes(scorer, mixed_upload):
+    from studio.train.data import encode_all
+
+    chats = [r for r in mixed_upload if "messages" in r]
+    examples, _ = encode_all(chats, scorer.tokenizer, 512)
+    result = score_records(chats, scorer, batch_size=3)
+    for example, score in zip(examples, result.scores, strict=True):
+        with torch.inference_mode():
+            mean = scorer.model(input_ids=torch.tensor([example.input_ids]),
+                                labels=torch.tensor([example.labels])).loss.item()
+        n = sum(label != -100 for label in example.labels[1:])
+        assert score.id == example.id and score.n_tokens == n
+        assert _rel(score.nll_sum, mean * n) <= REL
+
+
+def test_whole_conversation_scoring_and_long_chats_in_windows(scorer, mixed_upload):
+    docs = [json.loads(line) for line in PATENTS_FILE.read_text(encoding="utf-8").splitlines()]
+    zh = next(d["text"] for d in docs if d["lang"] == "zh")
+    long_chat = {"id": "long", "messages": [{"role": "user", "content": zh[:300]},
+                                            {"role": "assistant", "content": zh[300:700]}]}
+    records = [r for r in mixed_upload if "messages" in r] + [long_chat]
+    counts = {}
+    for mode in ("assistant", "conversation"):
+        loop = score_records_loop(records, scorer, chat_tokens=mode, max_length=64, stride=32)
+        batched = score_records(records, scorer, chat_tokens=mode, max_length=64, stride=32, batch_size=4)
+        assert not loop.issues and not batched.issues
+        for a, b in zip(batched.scores, loop.scores, strict=True):
+            assert a.n_tokens == b.n_tokens and _rel(a.nll_sum, b.nll_sum) <= REL
+        counts[mode] = [s.n_tokens for s in loop.scores]
+    rendered = [len(encode_chat(scorer.tokenizer, r["messages"]).input_ids) for r in records]
+    assert rendered[-1] > 64  # the long chat really is scored in several windows
+    assert counts["conversation"] == [n - 1 for n in rendered]
+    assert all(a < c for a, c in zip(counts["assistant"], counts["conversation"]))
+    with pytest.raises(ValueError, match="chat_tokens"):
+        score_records(records, scorer, chat_tokens="user")
+
+
+def test_chats_that_cannot_be_rendered_are_issues_with_a_reason(tiny_model_dir, scorer):
+    text = {"id": "t", "text": "一种图像压缩方法"}
+    records = [text, {"id": "tool", "messages": [{"role": "tool", "content": "{}"},
+                                                 {"role": "assistant", "content": "ok"}]},
+               {"id": "flat", "messages": "not a list"},
+               {"id": "huge", "messages": [{"role": "user", "content": "字" * 50},
+                                           {"role": "assistant", "content": "x"}]}]
+    for score in (score_records, score_records_loop):
+        result = score(records, scorer, max_chars=40)
+        assert [s.id for s in result.scores] == ["t"]
+        assert [(i.id, i.code) for i in result.issues] == [("tool", "template_error"), ("flat", "bad_chat"),
+                                                           ("huge", "too_long")]
+        assert "Unsupported role" in result.issues[0].message
+    plain = load_scorer(str(tiny_model_dir))
+    plain.tokenizer.chat_template = None  # a base model's tokenizer
+    result = score_records([text, *records[1:2]], plain)
+    assert [s.id for s in result.scores] == ["t"] and [i.code for i in result.issues] == ["no_chat_template"]

@@ -14,6 +14,7 @@ from studio.quality.buckets import BucketSettings
 from studio.quality.perplexity import load_scorer, score_records
 from studio.quality.ppl_command import configure_parser, run
 from studio.quality.ppl_report import bucket_scores
+from tests.quality.mixed_set import N_ALPACA, N_CHAT, N_TEXT, without_chat_template, write_mixed
 
 ZH = ["一种基于上下文建模的图像无损压缩方法。", "本发明涉及数据压缩领域。", "计算像素预测值之前，应先确认行缓冲区处于正常状态。",
       "行缓冲区上设有7个定位孔，相邻定位孔的间距为2.4毫米。", "码流封装模块的输出经滤波后送入算术编码器。", "乱码ÒÖ´óÌå»ý»ìÄýÍÁ"]
@@ -43,8 +44,9 @@ def test_the_parser_has_the_issue_options():
     parser = configure_parser(argparse.ArgumentParser())
     args = parser.parse_args(["in.jsonl", "--report", "r.json"])
     assert vars(args) == {"input": "in.jsonl", "report": "r.json", "model": "bundled:demo-model", "out": None,
-                          "removed": None, "field": "text", "buckets": 5, "trim_high": 0.02, "trim_low": 0.01,
-                          "batch_size": 8, "max_length": None, "load_in_4bit": False}
+                          "removed": None, "field": "text", "chat_tokens": "assistant", "buckets": 5,
+                          "trim_high": 0.02, "trim_low": 0.01, "batch_size": 8, "max_length": None,
+                          "load_in_4bit": False}
 
 
 def test_report_kept_and_removed(tmp_path, small_set, tiny_model_dir, capsys):
@@ -87,7 +89,8 @@ def test_another_text_field_is_kept_under_its_own_name(tmp_path, tiny_model_dir)
 
 
 @pytest.mark.parametrize("bad, message", [
-    ({"id": "b", "body": "no text"}, "line 2: not a text record like the others: no text field"),
+    # "body" would be read as the text, as the Data tab reads it; a field no format knows is refused
+    ({"id": "b", "note": "no text"}, "line 2: not a text record like the others: no text field"),
     ({"id": "b", "text": ""}, "line 2: field 'text' is empty"),
     ({"id": "b", "text": "   "}, "line 2: field 'text' is empty"),
     ({"id": "b", "text": ["a", "list"]}, "line 2: field 'text' holds list, not text"),
@@ -190,3 +193,40 @@ def test_bundled_sample_whole_documents_flag_all_three_planted_documents(tmp_pat
     removed_rows = [json.loads(line) for line in removed.read_text(encoding="utf-8").splitlines()]
     assert {r["id"] for r in removed_rows} >= zh_high and all(r["reason"] == "ppl_high" for r in removed_rows)
     assert len(kept.read_text(encoding="utf-8").splitlines()) + len(removed_rows) == data["counts"]["records"] == 46
+
+
+def test_a_mixed_upload_is_scored_whole_and_the_garbled_answer_flagged(tmp_path, capsys):
+    """Chats, alpaca pairs and text in one file, scored by the demo model: every record is scored, the kinds are
+    bucketed apart, and the one mojibake answer is the noisiest chat whichever tokens of a chat are scored."""
+    path = write_mixed(tmp_path / "mixed.jsonl")
+    for mode in ("assistant", "conversation"):
+        report = tmp_path / f"{mode}.json"
+        assert _ppl(path, "--report", report, "--chat-tokens", mode, "--buckets", "1", "--trim-high", "0.1") == 0
+        data = json.loads(report.read_text(encoding="utf-8"))
+        assert data["counts"]["scored"] == data["counts"]["records"] == N_CHAT + N_ALPACA + N_TEXT
+        assert data["counts"]["unscored"] == 0 and data["counts"]["unscored_by_reason"] == {}
+        assert data["chat"]["tokens"] == mode
+        assert (data["chat"]["chat_records_scored"], data["chat"]["text_records_scored"]) == (N_CHAT + N_ALPACA,
+                                                                                              N_TEXT)
+        assert data["settings"]["grouping"] == "kind (chat or text), then length"
+        assert {b["bucket"] for b in data["buckets"]} == {"chat/0", "text/0"}
+        # 0.1 x 10 chats = 1 flagged high: the garbled answer
+        assert [f["id"] for f in data["flagged"] if f["bucket"] == "chat/0" and f["tail"] == "high"] == ["garbled"]
+        scored_on = {"assistant": "their assistant turns", "conversation": "the whole conversation"}[mode]
+        assert f"{N_CHAT + N_ALPACA} chat records scored on {scored_on}" in capsys.readouterr().out
+
+
+def test_chats_a_reference_cannot_render_are_kept_and_counted_by_reason(tmp_path, tiny_model_dir, capsys):
+    base = without_chat_template(tiny_model_dir, tmp_path / "base-model")
+    path = write_mixed(tmp_path / "mixed.jsonl")
+    report, kept, removed = tmp_path / "r.json", tmp_path / "k.jsonl", tmp_path / "rm.jsonl"
+    assert _ppl(path, "--report", report, "--model", base, "--out", kept, "--removed", removed) == 0
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert data["counts"]["scored"] == N_TEXT and data["counts"]["unscored"] == N_CHAT + N_ALPACA
+    assert data["counts"]["unscored_by_reason"] == {"no_chat_template": N_CHAT + N_ALPACA}
+    assert {u["code"] for u in data["unscored"]} == {"no_chat_template"}
+    assert data["records"]["chat0"]["issue_code"] == "no_chat_template"
+    assert len(kept.read_text(encoding="utf-8").splitlines()) == N_CHAT + N_ALPACA + N_TEXT  # kept, unscored
+    err = capsys.readouterr().err
+    assert f"warning: {N_CHAT + N_ALPACA} record(s) not scored (no_chat_template)" in err and "and 7 more" in err
+    assert err.count("no_chat_template") == 1  # one warning for the reason, not one per record
