@@ -77,6 +77,16 @@ def safe_name(name: str, fallback: str = "file") -> str:
     return cleaned[:128] or fallback
 
 
+def safe_file_name(name: str, fallback: str = "upload") -> str:
+    """`safe_name` that keeps the file's extension, which says how it is read: `客服对话.json` → `upload.json`,
+    not `json` (the whole name is non-ASCII, so the stem transliterates to nothing)."""
+    base = name.replace("\\", "/").split("/")[-1]
+    stem, dot, suffix = base.rpartition(".")
+    if not dot or not stem.strip("."):  # no extension, or a dotfile such as ".env"
+        return safe_name(base, fallback)
+    return f"{safe_name(stem, fallback)}.{safe_name(suffix, 'txt')}"
+
+
 @contextmanager
 def atomic_open(path: str | os.PathLike) -> Iterator[TextIO]:
     """A text handle on a temp file beside `path`, renamed over it only if the block finishes.

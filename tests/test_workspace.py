@@ -4,7 +4,7 @@ import pytest
 
 import json
 
-from studio.workspace import Workspace, atomic_write_jsonl, atomic_write_text, safe_name
+from studio.workspace import Workspace, atomic_write_jsonl, atomic_write_text, safe_file_name, safe_name
 
 
 @pytest.mark.parametrize("name, expected", [
@@ -14,6 +14,15 @@ from studio.workspace import Workspace, atomic_write_jsonl, atomic_write_text, s
 ])
 def test_safe_name_stays_in_its_folder(name, expected):
     assert safe_name(name) == expected
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("客服对话.json", "upload.json"), ("数据 v2.JSONL", "v2.JSONL"), ("data set (v2).csv", "data_set_v2.csv"),
+    ("../../专利.jsonl", "upload.jsonl"), (".env", "env"), ("notes", "notes"), ("a.b.tsv", "a.b.tsv"),
+])
+def test_an_upload_keeps_its_extension_whatever_its_name(name, expected):
+    # The extension says how a file is read: a Chinese name once became `json`, an unreadable file.
+    assert safe_file_name(name) == expected
 
 
 def test_workspace_creates_its_layout(tmp_path):

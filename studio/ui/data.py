@@ -23,7 +23,7 @@ from studio.ui import data_views as views
 from studio.ui import i18n
 from studio.ui.i18n import tr
 from studio.ui.plots import token_histogram
-from studio.workspace import Workspace, safe_name
+from studio.workspace import Workspace, safe_file_name, safe_name
 
 TITLE = "Data"
 SAMPLES = [name for name in BUNDLED if name != "demo-model"]
@@ -39,7 +39,7 @@ def stage_uploads(ws: Workspace, uploaded: list[str]) -> tuple[list[Path], dict[
     staged, names = [], {}
     for temp in uploaded:
         original = Path(temp).name
-        target = ws.uploads / safe_name(original)
+        target = ws.uploads / safe_file_name(original)
         stem, suffix, n = target.stem, target.suffix, 1
         while target.exists():
             n += 1

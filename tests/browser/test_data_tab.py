@@ -70,5 +70,5 @@ def test_upload_chunk_inspect_save_and_download(studio_server, page, tmp_path):
     assert fragments and all(f["hash"].startswith("sha1:") and f["doc"] == "demo-1" for f in fragments)
     assert all(f["title"] == "一种测试方法" for f in fragments)
     # The upload went into the workspace under a safe name, nowhere else.
-    assert [p.name for p in (studio_server["workspace"] / "uploads").iterdir()] == ["my_docs_v1_.jsonl"]
+    assert [p.name for p in (studio_server["workspace"] / "uploads").iterdir()] == ["my_docs_v1.jsonl"]
     assert page.js_errors == []
