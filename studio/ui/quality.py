@@ -74,7 +74,7 @@ def run_dedup(ws: Workspace, review: Review, ref: str, threshold, num_perm, band
         raise gr.Error(str(exc)) from None
     except Cancelled:
         raise gr.Error(tr("Deduplication cancelled; nothing was written.")) from None
-    review.dedup_removed = result.removed
+    review.dedup_removed, review.dedup_done = result.removed, True
     json_path, csv_path = write_report(ws.reports / source.name / source.version, "dedup", result.report,
                                        result.removed)
     report = result.report
@@ -86,10 +86,15 @@ def run_dedup(ws: Workspace, review: Review, ref: str, threshold, num_perm, band
 
 
 def apply_flags(ws: Workspace, review: Review, dedup_rows, ppl_rows, current: str | None):
-    if review.source is None or not (review.dedup_removed or review.ppl_removed):
+    flagged = review.dedup_removed + review.ppl_removed
+    if review.source is None or not (review.dedup_done or review.ppl_report or flagged):
         raise gr.Error(tr("Run a duplicate or perplexity report first."))
+    if not flagged:
+        # Reports that flag nothing are a result, not a mistake: the version stays the one to train on.
+        return (tr("Nothing is flagged in `{source}`: it stays as it is and no new version is needed.",
+                   source=review.source.ref), follow_workspace(ws, current))
     spared = views.unflagged_ids(dedup_rows) + views.unflagged_ids(ppl_rows)
-    kept, removed = apply_removals(review.source.records, review.dedup_removed + review.ppl_removed, spared)
+    kept, removed = apply_removals(review.source.records, flagged, spared)
     version = save_version(ws, review.source.name, kept, operation="quality", parent=review.source.ref,
                            parameters={"unflagged": spared}, removed=removed)
     return (tr("Saved **{ref}**: {kept} records kept, {removed} removed (listed with reasons in `{path}`); "

@@ -34,13 +34,14 @@ class Review:
     dedup_removed: list[dict] = field(default_factory=list)
     ppl_removed: list[dict] = field(default_factory=list)
     ppl_report: dict | None = None  # the last perplexity report, so its summary can be made again in another language
+    dedup_done: bool = False  # a duplicate report ran on this source (it may have flagged nothing)
     cancel: threading.Event = field(default_factory=threading.Event)
 
     def use(self, ws: Workspace, ref: str) -> Source:
         """The source for `ref`, reloaded when another dataset was picked (its old flags no longer apply)."""
         if self.source is None or self.source.ref != ref:
             self.source, self.dedup_removed, self.ppl_removed = load_source(ws, ref), [], []
-            self.ppl_report = None
+            self.ppl_report, self.dedup_done = None, False
         return self.source
 
 

@@ -98,3 +98,15 @@ def test_apply_keeps_the_selection_and_lists_the_new_version(ws):
     message, update = quality.apply_flags(ws, review, None, None, "mixed@v1")
     assert "Saved **mixed@v2**" in message
     assert "mixed@v2" in update["choices"] and update["value"] == "mixed@v1"
+
+
+def test_apply_after_reports_that_flag_nothing_says_so_and_writes_nothing(ws):
+    # It used to answer "Run a duplicate or perplexity report first." right after both reports had run.
+    review = Review()
+    review.use(ws, "mixed@v1")
+    review.dedup_done = True  # a duplicate report ran and found no duplicates
+    message, update = quality.apply_flags(ws, review, None, None, "mixed@v1")
+    assert "Nothing is flagged in `mixed@v1`" in message
+    assert not (ws.datasets / "mixed" / "v2").exists() and update["value"] == "mixed@v1"
+    with pytest.raises(gr.Error):  # before any report, the message still asks for one
+        quality.apply_flags(ws, Review(), None, None, "mixed@v1")
