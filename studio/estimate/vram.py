@@ -19,6 +19,9 @@ tensors autograd saves per token per block for the backward pass. Modelling choi
   Optimizer states exist from the first step on, so the steady-state peak includes them. The optimizer step itself
   (weights + gradients + states + foreach temporaries) is the other candidate; the peak is the larger.
 - Outside PyTorch's allocator: the CUDA context (~0.5 GiB); inside it, fragmentation (`allocator_fraction`).
+- On the CPU (`device="cpu"`) the same tensors live in the training process's RAM: no CUDA context, but the
+  process's own libraries (Python, torch, transformers, PEFT: 0.52 GiB peak RSS measured for a worker that trained
+  almost nothing), and precision auto is fp32, as the trainer runs it there.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ from studio.estimate.model_shape import ModelShape
 
 GIB = 1024 ** 3  # bytes
 CUDA_CONTEXT_GIB = 0.5  # driver + cuBLAS/cuDNN workspaces, not seen by torch.cuda.memory_allocated
+# RSS of a CPU training worker before its tensors: measured 0.52 GiB peak for the demo model at batch 1 × 16 tokens
+# (0.70 GiB at 8 × 256, estimated 0.72 with this figure).
+CPU_PROCESS_GIB = 0.5
 TIGHT_HEADROOM = 0.10  # less free memory than this fraction of the GPU is "tight"
 _DTYPE_BYTES = {"bf16": 2, "fp16": 2, "fp32": 4, "auto": 2, "bfloat16": 2, "float16": 2, "float32": 4}
 
@@ -57,7 +63,9 @@ class VramSettings:
     kbit_upcast: bool = True  # prepare_model_for_kbit_training: unquantised params to fp32
     attn_implementation: str = "sdpa"  # sdpa | flash_attention_2 | eager
     allocator_fraction: float = 0.05  # reserved-but-unused share of the allocator's pool
-    cuda_context_gib: float = CUDA_CONTEXT_GIB
+    # memory outside the allocator, GiB: the CUDA context on a GPU, the process's libraries on the CPU
+    runtime_gib: float = CUDA_CONTEXT_GIB
+    device: str = "cuda"  # cuda | cpu: where the run's memory is (GPU memory, or the process's RAM)
 
 
 @dataclass
@@ -70,8 +78,8 @@ class VramEstimate:
     optimizer_gib: float
     activations_gib: float  # stored activations + one block's recompute/working set
     logits_gib: float  # logits, fp32 log-probs and their gradient at the loss
-    overhead_gib: float  # CUDA context + allocator fragmentation
-    total_gib: float  # the peak, as nvidia-smi would see it
+    overhead_gib: float  # CUDA context (the process's libraries on the CPU) + allocator fragmentation
+    total_gib: float  # the peak, as nvidia-smi would see it (on the CPU: the process's peak RSS)
     allocated_gib: float  # the peak torch.cuda.max_memory_allocated would report
     effective_batch: int
     peak_phase: str  # "backward" or "optimizer step"
@@ -81,14 +89,17 @@ class VramEstimate:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(self).items()}
 
 
-def settings_from_recipe(recipe: Any) -> VramSettings:
-    """VramSettings from a studio.config.Recipe (LoRA fields are ignored for full fine-tuning).
+def settings_from_recipe(recipe: Any, device: str = "cuda") -> VramSettings:
+    """VramSettings from a studio.config.Recipe for a run on `device` (cuda or cpu); LoRA fields are ignored for
+    full fine-tuning.
 
     An fp32-loaded model trained under bf16/fp16 autocast is modelled as 16-bit weights plus an fp32 master copy:
     the autocast weight cache holds a 16-bit copy of every weight during forward and backward.
     """
     precision = recipe.runtime.precision
-    if precision == "auto":
+    if precision == "auto" and device == "cpu":
+        precision = "fp32"  # studio.train.builders.precision: auto trains in fp32 on the CPU
+    elif precision == "auto":
         precision = {"float32": "fp32", "float16": "fp16"}.get(recipe.model.dtype, "bf16")
     master = recipe.method == "full" and recipe.model.dtype == "float32" and precision != "fp32"
     return VramSettings(
@@ -97,7 +108,8 @@ def settings_from_recipe(recipe: Any) -> VramSettings:
         gradient_checkpointing=recipe.batch.gradient_checkpointing, lora_r=recipe.lora.r,
         lora_targets=tuple(recipe.lora.target_modules), lora_dropout=recipe.lora.dropout,
         optimizer=recipe.optim.optimizer, precision=precision, master_weights=master,
-        double_quant=recipe.quant.double_quant, attn_implementation=recipe.model.attn_implementation)
+        double_quant=recipe.quant.double_quant, attn_implementation=recipe.model.attn_implementation,
+        device=device, runtime_gib=CPU_PROCESS_GIB if device == "cpu" else CUDA_CONTEXT_GIB)
 
 
 # ---------------------------------------------------------------- parameters (bytes)
@@ -231,7 +243,7 @@ def estimate_vram(shape: ModelShape, s: VramSettings) -> VramEstimate:
     step_temp = 0.0 if "8bit" in s.optimizer else n_train * _state_dtype(s)  # foreach AdamW temporaries
     step = static + grads + step_temp
     allocated = max(backward, step)
-    overhead = allocated * s.allocator_fraction + s.cuda_context_gib * GIB
+    overhead = allocated * s.allocator_fraction + s.runtime_gib * GIB
     notes = _notes(shape, s)
     return VramEstimate(
         weights_gib=weights / GIB, lora_gib=adapters / GIB, gradients_gib=grads / GIB, optimizer_gib=optim / GIB,
@@ -306,8 +318,9 @@ def _candidate_changes(shape: ModelShape, s: VramSettings) -> list[tuple[str, Vr
                     replace(s, batch_size=b, grad_accum=accum)))
     if s.max_length > 256:
         out.append((f"shorter max length ({s.max_length // 2} tokens)", replace(s, max_length=s.max_length // 2)))
-    if s.optimizer == "adamw_torch":
-        out.append(("8-bit AdamW (adamw_8bit or paged_adamw_8bit)", replace(s, optimizer="adamw_8bit")))
+    if s.optimizer == "adamw_torch":  # paged optimizers page GPU memory: no use on the CPU
+        out.append(("8-bit AdamW (adamw_8bit)" if s.device == "cpu" else
+                    "8-bit AdamW (adamw_8bit or paged_adamw_8bit)", replace(s, optimizer="adamw_8bit")))
     if s.method != "full" and list(s.lora_targets) != ["attention"]:
         out.append(("LoRA on attention projections only", replace(s, lora_targets=("attention",))))
     if s.attn_implementation == "eager":

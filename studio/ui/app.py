@@ -56,9 +56,11 @@ def build_app(ctx: StudioContext) -> gr.Blocks:
                 tabs.append(tab)
                 built_tabs[module] = built
         poll_only_when_shown(tabs, tabs[TAB_MODULES.index(train)], built_tabs[train].timer)
-        # The Configure readouts follow the data sets on disk (one made in the Data tab changes the step count).
+        # The Configure readouts and data-set lists follow the data sets on disk (one made in the Data tab changes
+        # the step count, and is offered in the list).
         tabs[TAB_MODULES.index(configure)].select(form.check, form.check_inputs, form.check_outputs,
                                                   show_progress="hidden")
+        tabs[TAB_MODULES.index(configure)].select(form.refresh_lists, None, form.list_outputs, show_progress="hidden")
         built_tabs[quality].follow(tabs[TAB_MODULES.index(quality)])  # its data set list, likewise
         translator = i18n.Translator(i18n.collect(demo, skip=[header, language]))
         wire_language(ctx, demo, translator, header, language)

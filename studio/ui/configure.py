@@ -23,9 +23,10 @@ from studio.ui import i18n
 from studio.ui.i18n import tr
 from studio.ui import scaleout_view
 from studio.ui.data_count import check_data, count_examples, dropped_note
+from studio.ui.form_controls import DATASET_FIELDS, control, dataset_choices, problems_markdown
 from studio.ui.form_events import edited, on_each
 from studio.ui.plots import lr_schedule_figure
-from studio.ui.vram_view import gpu_choices, gpu_gib, vram_readout
+from studio.ui.vram_view import MemoryTarget, memory_target, target_choices, vram_readout
 from studio.workspace import Workspace, safe_name
 
 TITLE = "Configure"
@@ -38,30 +39,20 @@ OPEN_SECTIONS = {None, "model", "lora", "optim", "batch"}
 @dataclass(frozen=True)
 class RecipeForm:
     """The recipe form as other tabs use it: its field table and one control per field, in the same order; and the
-    check of the form with the components it reads and writes, which the app runs whenever the tab is shown."""
+    check of the form with the components it reads and writes, and the refresh of its data-set lists, which the
+    app runs whenever the tab is shown."""
 
     specs: list[FieldSpec]
     controls: list
     check: Callable
     check_inputs: list
     check_outputs: list
+    refresh_lists: Callable
+    list_outputs: list
 
 
 def recipe_choices(recipes_dir: Path) -> list[str]:
     return sorted(p.name for p in recipes_dir.glob("*.yaml"))
-
-
-def control(spec: FieldSpec, value) -> gr.components.Component:
-    """One form control for a field: its path as the label, its help as the hint, its default as the value."""
-    common = dict(label=spec.path, info=spec.help, elem_id="field-" + spec.path.replace(".", "-"))
-    if spec.kind == "choice":
-        return gr.Dropdown(list(spec.choices), value=value, **common)
-    if spec.kind == "bool":
-        return gr.Checkbox(value=value, **common)
-    if spec.kind in ("int", "float"):
-        return gr.Number(value=value, precision=0 if spec.kind == "int" else None,
-                         minimum=spec.meta.get("ge"), maximum=spec.meta.get("le"), **common)
-    return gr.Textbox(value=value, **common)
 
 
 def commands(recipe: Recipe, file_name: str) -> str:
@@ -139,14 +130,13 @@ def budget_markdown(ws: Workspace, specs: list[FieldSpec], values: list) -> str:
               packed=b["efficiency_packed"], sequences=b["packed_sequences"])
 
 
-def check(ws: Workspace, specs: list[FieldSpec], values: list, gpu: float) -> tuple:
+def check(ws: Workspace, specs: list[FieldSpec], values: list, target: MemoryTarget) -> tuple:
     """A verdict (every problem by field), the run commands, step readouts, LR curve, memory readout and bar."""
     try:
         # A local path must be one the UI may open; a data set the worker would refuse is refused here too.
         recipe = check_data(ws, check_recipe_paths(ws, recipe_from_values(specs, values)))
     except RecipeError as exc:
-        problems = "\n".join(f"- `{e.path}`: {e.message}" for e in exc.errors)
-        # Each field's message comes from studio.config and stays English.
+        problems = problems_markdown(specs, exc.errors)
         return (tr("**{count} problem(s)** — fix these fields:", count=len(exc.errors)) + f"\n\n{problems}", "", "",
                 None, "", None)
     b = recipe.batch
@@ -155,7 +145,7 @@ def check(ws: Workspace, specs: list[FieldSpec], values: list, gpu: float) -> tu
                  model=recipe.model.name_or_path, batch=effective_batch(recipe), per_device=b.per_device_batch_size,
                  gpus=b.num_gpus, accum=b.gradient_accumulation_steps)
     return (verdict, commands(recipe, f"{safe_name(recipe.name, 'recipe')}.yaml"), *readouts(ws, recipe),
-            *vram_readout(recipe, gpu))
+            *vram_readout(recipe, target))
 
 
 def save(recipes_dir: Path, specs: list[FieldSpec], values: list, file_name: str):
@@ -201,8 +191,8 @@ def build(ctx) -> RecipeForm:
         download = gr.DownloadButton("Download the saved YAML", visible=False, scale=1, elem_id="recipe-download")
     verdict = gr.Markdown(elem_id="recipe-verdict")
     with gr.Row():
-        gpu = gr.Dropdown(gpu_choices(ctx.device), value=gpu_choices(ctx.device)[0][1] if ctx.device.kind == "cuda"
-                          else "24", label="GPU to fit", scale=1)
+        gpu = gr.Dropdown(target_choices(ctx.device), value=target_choices(ctx.device)[0][1], label="Memory to fit in",
+                          scale=1)
         memory = gr.Markdown(elem_id="recipe-memory")
     memory_bar = gr.Plot(elem_id="recipe-vram")
     steps = gr.Markdown(elem_id="recipe-steps")
@@ -214,16 +204,22 @@ def build(ctx) -> RecipeForm:
     launch = scaleout_view.build()
     saved = gr.Markdown()
     controls = []
+    datasets = dataset_choices(ctx.workspace)
     for section, group in groupby(zip(specs, recipe_values(start, specs)), key=lambda pair: pair[0].section):
         with gr.Accordion(SECTION_TITLES.get(section, section), open=section in OPEN_SECTIONS,
                           elem_id=f"section-{section or 'run'}"):
             with gr.Row(equal_height=False):
                 for spec, value in group:
                     with gr.Column(min_width=220):
-                        controls.append(control(spec, value))
+                        controls.append(control(spec, value, datasets))
+    dataset_lists = [c for spec, c in zip(specs, controls) if spec.path in DATASET_FIELDS]
 
     def on_change(gpu_choice, *values):
-        return check(ctx.workspace, specs, list(values), gpu_gib(gpu_choice, ctx.device))
+        return check(ctx.workspace, specs, list(values), memory_target(gpu_choice, ctx.device))
+
+    def refresh_lists():
+        choices = dataset_choices(ctx.workspace)
+        return [gr.update(choices=choices) for _ in dataset_lists]
 
     readouts_shown = [verdict, command, steps, lr_plot, memory, memory_bar]
     checked = [gpu, *controls]  # what the check reads
@@ -231,7 +227,9 @@ def build(ctx) -> RecipeForm:
     on_each([gpu.change, *edits], on_change, checked, readouts_shown)
     i18n.refresh_on_switch(on_change, checked, readouts_shown)
     if ctx.device.kind == "cuda":  # the detected GPU's label says "detected"
-        i18n.refresh_on_switch(lambda: gr.update(choices=gpu_choices(ctx.device)), None, [gpu])
+        i18n.refresh_on_switch(lambda: gr.update(choices=target_choices(ctx.device)), None, [gpu])
+    # A switch re-sends each list's choices as built; the workspace's data sets are those of now.
+    i18n.refresh_on_switch(refresh_lists, None, dataset_lists)
     loaded = [picker.change(lambda name: recipe_values(load_recipe(ctx.recipes_dir / Path(name).name), specs),
                             picker, controls)]
     budget_button.click(lambda *values: budget_markdown(ctx.workspace, specs, list(values)), controls, budget)
@@ -243,6 +241,6 @@ def build(ctx) -> RecipeForm:
     scaleout_view.wire(launch, ctx.workspace, specs, controls, edits, recipe_values(start, specs), loaded)
     # Show the verdict for the loaded recipe straight away (the plots draw when the tab is first shown: a plot's
     # build-time figure is not drawn in a tab that opens later).
-    initial = check(ctx.workspace, specs, recipe_values(start, specs), gpu_gib(gpu.value, ctx.device))
+    initial = check(ctx.workspace, specs, recipe_values(start, specs), memory_target(gpu.value, ctx.device))
     verdict.value, command.value, steps.value, lr_plot.value, memory.value, memory_bar.value = initial
-    return RecipeForm(specs, controls, on_change, checked, readouts_shown)
+    return RecipeForm(specs, controls, on_change, checked, readouts_shown, refresh_lists, dataset_lists)

@@ -94,17 +94,24 @@ def lr_schedule_figure(curve: Sequence[float], warmup: int) -> go.Figure:
 VRAM_TERMS = (("weights_gib", "weights"), ("lora_gib", "LoRA"), ("gradients_gib", "gradients"),
               ("optimizer_gib", "optimizer"), ("activations_gib", "activations"), ("logits_gib", "logits"),
               ("overhead_gib", "CUDA + allocator"))  # labels in English, translated when drawn
+# On the CPU the fixed part is the training process's own libraries, not a CUDA context.
+CPU_OVERHEAD = "libraries + allocator"
 
 
-def vram_bar(terms: dict, gpu_gib: float, title: str) -> go.Figure:
-    """One horizontal stacked bar of the memory terms with the GPU's capacity as a line.
+def vram_bar(terms: dict, limit_gib: float, title: str, device: str = "cuda") -> go.Figure:
+    """One horizontal stacked bar of the memory terms with the memory there is as a line: the GPU's, or the RAM
+    available when the run is on the CPU.
 
     The terms are drawn as they are; the peak (which counts logits and recompute once, not both) is in the title.
+    The unit rides on the tick labels and the legend sits under them: an axis title there collides with the legend.
     """
-    labels = [(key, tr(label)) for key, label in VRAM_TERMS]
+    labels = [(key, tr(CPU_OVERHEAD if device == "cpu" and key == "overhead_gib" else label))
+              for key, label in VRAM_TERMS]
     fig = go.Figure([go.Bar(y=[tr("estimate")], x=[terms[key]], name=label, orientation="h",
                             hovertemplate=f"{label}: %{{x:.2f}} GiB<extra></extra>") for key, label in labels])
-    fig.add_vline(x=gpu_gib, line_color="#ef4444", line_width=3, annotation_text=f"GPU {gpu_gib:g} GiB")
-    fig.update_layout(barmode="stack", title=title, xaxis_title="GiB", height=230, template="plotly_white",
-                      margin=dict(l=60, r=20, t=50, b=40), legend=dict(orientation="h", y=-0.45))
+    limit = (tr("RAM available {gib:.1f} GiB", gib=limit_gib) if device == "cpu" else f"GPU {limit_gib:g} GiB")
+    fig.add_vline(x=limit_gib, line_color="#ef4444", line_width=3, annotation_text=limit)
+    fig.update_layout(barmode="stack", title=title, height=230, template="plotly_white",
+                      xaxis=dict(ticksuffix=" GiB"), margin=dict(l=60, r=20, t=50, b=40),
+                      legend=dict(orientation="h", yanchor="top", y=-0.3, traceorder="normal"))
     return fig

@@ -27,7 +27,7 @@ TINY = shape_from_config({"model_type": "llama", "hidden_size": 64, "num_hidden_
 # batch 2 x 10 tokens = 20 tokens; bf16; LoRA r 8 on all linears, bf16 adapters without dropout
 BASE = VramSettings(method="lora", batch_size=2, max_length=10, lora_r=8, lora_targets=("all-linear",),
                     lora_dropout=0.0, adapter_bytes=2, precision="bf16", allocator_fraction=0.0,
-                    cuda_context_gib=0.0)
+                    runtime_gib=0.0)
 
 
 def test_parameter_counts_by_hand():
@@ -183,3 +183,23 @@ def test_calibration_benchmark_meets_its_target(capsys):
     csv_path = bench.shared_data() / "vram_calibration.csv"
     errors = sorted(bench.run(csv_path, as_written=False))
     assert errors[len(errors) // 2] <= 15 and errors[-1] <= 35
+
+
+def test_on_the_cpu_the_run_is_sized_as_the_trainer_runs_it_there():
+    """No CUDA context but the worker's libraries, precision auto as fp32 (studio.train.builders.precision), and no
+    paged optimizer among the advice. Measured on the demo model (2 cores, torch CPU): 0.70 GiB peak RSS at 8 × 256
+    tokens against 0.72 GiB estimated here, 0.52 GiB when it trains almost nothing."""
+    from studio.estimate.vram import CPU_PROCESS_GIB
+    from studio.recipe_io import load_recipe
+
+    recipe = Recipe()  # precision auto, dtype auto
+    gpu, cpu = settings_from_recipe(recipe), settings_from_recipe(recipe, "cpu")
+    assert (gpu.device, gpu.precision) == ("cuda", "bf16") and (cpu.device, cpu.precision) == ("cpu", "fp32")
+    assert cpu.runtime_gib == CPU_PROCESS_GIB
+    demo = load_recipe("recipes/cpu-demo.yaml")
+    shape = load_shape(demo.model.name_or_path)
+    est = estimate_vram(shape, settings_from_recipe(demo, "cpu"))
+    assert est.total_gib == pytest.approx(est.allocated_gib * 1.05 + CPU_PROCESS_GIB)
+    assert 0.6 < est.total_gib < 0.85  # measured 0.70 GiB
+    actions = [a.action for a in advise(LLAMA7, replace(settings_from_recipe(recipe, "cpu"), batch_size=8))]
+    assert "8-bit AdamW (adamw_8bit)" in actions and not [a for a in actions if "paged" in a]

@@ -95,7 +95,7 @@ def test_memory_readout_with_every_advice_and_note(lacking, method, optimizer, g
     recipe.method, recipe.optim.optimizer, recipe.data.max_length = method, optimizer, 16384
     recipe.batch.per_device_batch_size, recipe.batch.gradient_checkpointing = 4, False
     recipe.model.attn_implementation = "eager"
-    text, figure = vram_view.vram_readout(recipe, gpu)
+    text, figure = vram_view.vram_readout(recipe, vram_view.MemoryTarget("cuda", gpu, gpu))
     assert CHINESE.search(text) and CHINESE.search(figure.layout.title.text)
     actions = [a.action for a in advise(load_shape(recipe.model.name_or_path), settings_from_recipe(recipe))]
     assert len(actions) >= 5 and all(CHINESE.search(vram_view.advice_text(a)) for a in actions)
