@@ -46,7 +46,7 @@ def build_app(ctx: StudioContext) -> gr.Blocks:
             language = gr.Radio([(name, code) for code, name in i18n.LANGUAGES.items()], value=saved,
                                 show_label=False, container=False, scale=0, min_width=260,
                                 elem_id="studio-language")
-        with gr.Tabs(elem_id="studio-tabs"):
+        with gr.Tabs(elem_id="studio-tabs") as studio_tabs:
             form = None  # the Configure tab's recipe form, which the Train tab launches
             tabs, built_tabs = [], {}
             for module in TAB_MODULES:
@@ -55,7 +55,11 @@ def build_app(ctx: StudioContext) -> gr.Blocks:
                     form = built if module is configure else form
                 tabs.append(tab)
                 built_tabs[module] = built
-        poll_only_when_shown(tabs, tabs[TAB_MODULES.index(train)], built_tabs[train].timer)
+        poll_only_when_shown(tabs, {TAB_MODULES.index(train): built_tabs[train].timer,
+                                    TAB_MODULES.index(compare): built_tabs[compare].timer})
+        trained = built_tabs[train]
+        compare.wire(built_tabs[compare], tabs[TAB_MODULES.index(compare)], studio_tabs, trained.compare,
+                     trained.selected, trained.message)
         # The Configure readouts and data-set lists follow the data sets on disk (one made in the Data tab changes
         # the step count, and is offered in the list).
         tabs[TAB_MODULES.index(configure)].select(form.check, form.check_inputs, form.check_outputs,
@@ -69,16 +73,18 @@ def build_app(ctx: StudioContext) -> gr.Blocks:
     return demo
 
 
-def poll_only_when_shown(tabs: list, train_tab, timer: gr.Timer) -> None:
-    """The Train tab's timer runs only while that tab is shown: a page left on another tab (or five of them, in a
-    demo) costs the server and the training run nothing."""
-    timer.active = False  # the studio opens on the Data tab
+def poll_only_when_shown(tabs: list, timers: dict[int, gr.Timer]) -> None:
+    """A tab's timer (by tab index: the Train tab's poll, the Compare tab's look for new adapters) runs only while
+    that tab is shown: a page left on another tab (or five of them, in a demo) costs the server and the training
+    run nothing."""
+    for timer in timers.values():
+        timer.active = False  # the studio opens on the Data tab
 
-    def shown_is(active: bool):
-        return lambda: gr.Timer(active=active)
+    def shown_is(index: int):
+        return lambda: [gr.Timer(active=owner == index) for owner in timers]
 
-    for tab in tabs:
-        tab.select(shown_is(tab is train_tab), None, timer, show_progress="hidden")
+    for index, tab in enumerate(tabs):
+        tab.select(shown_is(index), None, list(timers.values()), show_progress="hidden")
 
 
 def wire_language(ctx: StudioContext, demo: gr.Blocks, translator: i18n.Translator, header, language) -> None:

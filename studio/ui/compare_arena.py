@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 import gradio as gr
 
 from studio.evaluate import votes as vt
+from studio.ui import compare_inputs as given
 from studio.ui import i18n
-from studio.ui.compare_chat import settings_from
-from studio.ui.compare_engine import EngineHolder
+from studio.ui.compare_engine import BASE, EngineHolder
+from studio.ui.compare_lists import PAIR, ModelLists
 from studio.ui.i18n import tr
 from studio.workspace import atomic_write_text
 
@@ -49,28 +50,29 @@ def tally_table(path):
     return i18n.table(TALLY_COLUMNS, tally_rows(path))
 
 
-def generate(holder: EngineHolder, state: Round, first: str, second: str, system: str, prompt: str, max_new):
+def generate(holder: EngineHolder, state: Round, first, second, system, prompt, max_new):
     """Both answers under labels A and B; which model is which stays hidden until the vote."""
+    first, second, prompt = given.name(first), given.name(second), given.text(prompt)
     if not first or not second or first == second:
-        raise gr.Error(tr("Pick two different models to compare."))
+        raise given.refusal(tr("Pick two different models to compare."))
     if not prompt.strip():
-        raise gr.Error(tr("Type a prompt first."))
+        raise given.refusal(tr("Type a prompt first."))
+    settings = given.sampling(system, max_new, None, None, None)  # greedy, so a vote compares models, not luck
     sides = vt.randomise_sides(first, second, state.rng)
     try:
-        engine = holder.engine([m for m in (sides.a, sides.b) if m != "base"])
+        engine = holder.engine([m for m in (sides.a, sides.b) if m != BASE])
     except (FileNotFoundError, ValueError) as exc:
-        raise gr.Error(str(exc)) from None
+        raise given.refusal(str(exc)) from None
     messages = [{"role": "user", "content": prompt}]
-    settings = settings_from(system, max_new, 0.0, 1.0, 0)
     outputs = [engine.generate(name, messages, settings) for name in (sides.a, sides.b)]
-    shown = ([{"role": "system", "content": system.strip()}] if system.strip() else []) + messages
+    shown = ([{"role": "system", "content": settings.system_prompt}] if settings.system_prompt else []) + messages
     state.pending = {"prompt": prompt, "sides": sides, "outputs": outputs, "messages": shown}
     return state, outputs[0], outputs[1], tr("Vote: which answer is better?"), gr.update(interactive=True)
 
 
 def vote(holder: EngineHolder, state: Round, choice: str):
-    if state.pending is None:
-        raise gr.Error(tr("Generate a pair of answers first; each pair takes one vote."))
+    if state is None or state.pending is None or choice not in VOTE_LABELS:
+        raise given.refusal(tr("Generate a pair of answers first; each pair takes one vote."))
     p, sides = state.pending, state.pending["sides"]
     vt.append_vote(vt.votes_path(holder.ws.root), vt.Vote(p["prompt"], sides.a, sides.b, p["outputs"][0],
                                                            p["outputs"][1], choice, swapped=sides.swapped,
@@ -85,7 +87,7 @@ def export(holder: EngineHolder, kind: str):
     path = vt.votes_path(holder.ws.root)
     votes, _ = vt.read_votes(path)
     if not votes:
-        raise gr.Error(tr("No votes yet."))
+        raise given.refusal(tr("No votes yet."))
     if kind == "csv":
         target, text = path.with_name("votes.csv"), vt.votes_csv(votes)
     else:
@@ -95,14 +97,14 @@ def export(holder: EngineHolder, kind: str):
     return gr.update(value=str(target), visible=True)
 
 
-def build(holder: EngineHolder) -> None:
-    choices = holder.choices()
+def build(holder: EngineHolder, lists: ModelLists) -> None:
     with gr.Row():
-        first = gr.Dropdown(choices, value=choices[0] if choices else None, label="Model 1", elem_id="ab-first")
-        second = gr.Dropdown(choices, value=choices[1] if len(choices) > 1 else None, label="Model 2",
-                             elem_id="ab-second")
-        max_new = gr.Number(128, label="Max new tokens", precision=0, minimum=1, maximum=4096, elem_id="ab-max-new")
-        refresh = gr.Button("Refresh adapter list", elem_id="ab-refresh")
+        first, second = (lists.add(gr.Dropdown(lists.offered(PAIR), value=lists.default(PAIR, i),
+                                               label=f"Model {i + 1}", elem_id=f"ab-{side}"), PAIR, i)
+                         for i, side in enumerate(("first", "second")))
+        max_new = gr.Number(given.SAMPLING.max_new_tokens, label="Max new tokens", precision=0, minimum=1,
+                            maximum=4096, elem_id="ab-max-new")
+        lists.buttons.append(gr.Button("Refresh adapter list", elem_id="ab-refresh"))
     system = gr.Textbox(label="System prompt (optional, the same for both)", elem_id="ab-system")
     prompt = gr.Textbox(label="Prompt", lines=2, elem_id="ab-prompt")
     go = gr.Button("Generate A and B", variant="primary", elem_id="ab-generate")
@@ -121,8 +123,6 @@ def build(holder: EngineHolder) -> None:
         pairs_file = gr.DownloadButton("Download JSONL", visible=False, elem_id="ab-pairs")
     state = gr.State(lambda: Round())  # a factory: one Round per browser session
 
-    refresh.click(lambda a, b: [gr.update(choices=holder.choices(), value=v) for v in (a, b)], [first, second],
-                  [first, second])
     event = go.click(functools.partial(generate, holder), [state, first, second, system, prompt, max_new],
                      [state, answer_a, answer_b, message, buttons["A"]])
     for other in list(buttons.values())[1:]:

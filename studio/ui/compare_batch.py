@@ -14,12 +14,14 @@ from pathlib import Path
 import gradio as gr
 
 from studio.assets import resolve_bundled
-from studio.chat.sources import find_adapter, list_adapters
+from studio.chat.sources import AdapterSource, find_adapter, list_adapters
 from studio.evaluate import batch
 from studio.evaluate.prompts import read_prompts
+from studio.ui import compare_inputs as given
 from studio.ui import i18n
-from studio.ui.compare_chat import StopFlag, new_stop_flag, settings_from
+from studio.ui.compare_chat import StopFlag, new_stop_flag
 from studio.ui.compare_engine import BASE, EngineHolder
+from studio.ui.compare_lists import ADAPTER, RUN, TICKS, ModelLists
 from studio.ui.i18n import tr
 from studio.workspace import atomic_write_text, safe_name
 
@@ -27,6 +29,7 @@ BUNDLED_PROMPTS = "bundled:intent_eval"
 SUMMARY_HEADERS = ["model", "prompts", "JSON valid", "schema valid", "exact match", "ROUGE-L", "ref. perplexity",
                    "output tokens", "latency s"]
 TIMELINE_PROMPTS = 3
+EVAL_MAX_NEW, TIMELINE_MAX_NEW = 64, 48  # tokens per answer, as the two "Max new tokens" boxes start
 
 
 def _pct(value) -> str:
@@ -57,24 +60,30 @@ def example_rows(results: dict, model: str | None, metric: str) -> tuple[list[st
                      for e in results["examples"]]
 
 
-def prompt_file(choice: str, upload: str | None) -> Path:
-    return Path(upload) if upload else resolve_bundled(choice)
+def prompt_file(choice, upload) -> Path:
+    """The uploaded prompt set, else the bundled one picked (the only one offered when nothing is picked)."""
+    upload = given.name(upload)  # a gr.File in filepath mode sends a path or None
+    return Path(upload) if upload else resolve_bundled(given.name(choice) or BUNDLED_PROMPTS)
 
 
-def run_batch(holder: EngineHolder, flag: StopFlag, choice: str, upload: str | None, models: list[str], max_new,
-              progress=gr.Progress()):
+def run_batch(holder: EngineHolder, flag: StopFlag, choice, upload, models, max_new, progress=gr.Progress()):
+    models = given.names(models)
     if not models:
-        raise gr.Error(tr("Tick at least one model."))
-    prompts = read_prompts(prompt_file(choice, upload))
+        raise given.refusal(tr("Tick at least one model."))
+    settings = given.sampling(None, max_new, None, None, None, max_new_default=EVAL_MAX_NEW)
+    try:
+        prompts = read_prompts(prompt_file(choice, upload))
+    except (FileNotFoundError, ValueError, OSError) as exc:
+        raise given.refusal(str(exc)) from None
     if not prompts.prompts:
         problems = "; ".join(f"{i.file} {i.where}: {i.message}" for i in prompts.issues[:3])
-        raise gr.Error(tr("No usable prompt in the file.") + f" {problems}")
+        raise given.refusal(tr("No usable prompt in the file.") + f" {problems}")
     try:
         engine = holder.engine([m for m in models if m != BASE])
     except (FileNotFoundError, ValueError) as exc:
-        raise gr.Error(str(exc)) from None
+        raise given.refusal(str(exc)) from None
     flag.event.clear()
-    results = batch.evaluate(engine, models, prompts.prompts, settings_from("", max_new, 0.0, 1.0, 0),
+    results = batch.evaluate(engine, models, prompts.prompts, settings,
                              progress=lambda f, m: progress(f, desc=m), stop=flag.event)
     folder = holder.ws.reports / "eval" / time.strftime("%Y%m%d-%H%M%S")
     batch.write_results(folder / "results.json", results)
@@ -92,18 +101,24 @@ def run_batch(holder: EngineHolder, flag: StopFlag, choice: str, upload: str | N
             gr.update(value=str(folder / "examples.csv"), visible=True))
 
 
-def timeline(holder: EngineHolder, run_id: str, prompts_text: str, max_new, progress=gr.Progress()):
+def timeline(holder: EngineHolder, run_id, prompts_text, max_new, progress=gr.Progress()):
     """The same prompts answered by base and every saved checkpoint of a run (and its final adapter), as a grid."""
+    run_id = given.name(run_id)
+    if not run_id:
+        raise given.refusal(tr("Pick a run first: the list holds the runs that saved an adapter or a checkpoint."))
     sources = [s for s in list_adapters(holder.ws) if s.run_id == run_id]
     if not sources:
-        raise gr.Error(tr("{run} has no saved adapter or checkpoint yet.", run=run_id or tr("That run")))
+        raise given.refusal(tr("{run} has no saved adapter or checkpoint yet.", run=run_id))
     ordered = sorted(sources, key=lambda s: (s.step is None, s.step or 0))
     names = [BASE] + [s.name for s in ordered]
-    prompts = [line.strip() for line in prompts_text.splitlines() if line.strip()]
+    prompts = [line.strip() for line in given.text(prompts_text).splitlines() if line.strip()]
     if not prompts:
-        raise gr.Error(tr("Give one prompt per line."))
-    engine = holder.engine(names[1:])
-    settings = settings_from("", max_new, 0.0, 1.0, 0)
+        raise given.refusal(tr("Give one prompt per line."))
+    settings = given.sampling(None, max_new, None, None, None, max_new_default=TIMELINE_MAX_NEW)
+    try:
+        engine = holder.engine(names[1:])
+    except (FileNotFoundError, ValueError) as exc:
+        raise given.refusal(str(exc)) from None
     rows = []
     for i, prompt in enumerate(prompts):
         row = [prompt]
@@ -117,59 +132,67 @@ def timeline(holder: EngineHolder, run_id: str, prompts_text: str, max_new, prog
     return gr.update(value=rows, headers=headers)
 
 
-def merge(holder: EngineHolder, name: str, progress=gr.Progress()) -> str:
+def picked_adapter(holder: EngineHolder, name) -> AdapterSource:
+    """The adapter Export's list shows; nothing picked, or one deleted since, is refused with what to do."""
+    name = given.name(name)
+    if not name:
+        raise given.refusal(tr("Pick an adapter first.") if list_adapters(holder.ws) else
+                            tr("No adapter in this workspace yet: a run saves one when it finishes or is stopped."))
+    try:
+        return find_adapter(holder.ws, name)
+    except FileNotFoundError as exc:
+        raise given.refusal(str(exc)) from None
+
+
+def merge(holder: EngineHolder, name, progress=gr.Progress()) -> str:
     from studio.evaluate.merge import MergeError, merge_adapter
 
-    source = find_adapter(holder.ws, name)
-    out = holder.ws.root / "exports" / f"{safe_name(name.replace('@', '-'))}-merged"
+    source = picked_adapter(holder, name)
+    out = holder.ws.root / "exports" / f"{safe_name(source.name.replace('@', '-'))}-merged"
     progress(0.1, desc=tr("loading the base and the adapter"))
     try:
         merge_adapter(holder.model, source.path, out)
     except (MergeError, FileNotFoundError, ValueError) as exc:
-        raise gr.Error(str(exc)) from None
+        raise given.refusal(str(exc)) from None
     return tr("Merged **{name}** into the base: a standard model folder at `{folder}` (load it with "
-              "from_pretrained).", name=name, folder=out)
+              "from_pretrained).", name=source.name, folder=out)
 
 
-def zip_adapter(holder: EngineHolder, name: str):
-    source = find_adapter(holder.ws, name)
-    target = holder.ws.root / "exports" / safe_name(name.replace("@", "-"))
+def zip_adapter(holder: EngineHolder, name):
+    source = picked_adapter(holder, name)
+    target = holder.ws.root / "exports" / safe_name(source.name.replace("@", "-"))
     target.parent.mkdir(parents=True, exist_ok=True)
     archive = shutil.make_archive(str(target), "zip", root_dir=source.path)
     return gr.update(value=archive, visible=True)
 
 
-def run_report(holder: EngineHolder, name: str | None):
+def run_report(holder: EngineHolder, name):
     """The stakeholder report of the run the picked adapter (or checkpoint) comes from, offered to download."""
     from studio.report.collect import ReportError
     from studio.report.report_command import write_run_report
 
+    source = picked_adapter(holder, name)
     try:
-        path = write_run_report(holder.ws, find_adapter(holder.ws, name or "").run_id)
+        path = write_run_report(holder.ws, source.run_id)
     except (ReportError, FileNotFoundError, OSError) as exc:
-        raise gr.Error(str(exc)) from None
+        raise given.refusal(str(exc)) from None
     return gr.update(value=str(path), visible=True)
 
 
-def run_ids(holder: EngineHolder) -> list[str]:
-    return sorted({s.run_id for s in list_adapters(holder.ws)}, reverse=True)
-
-
-def build(holder: EngineHolder) -> None:
-    choices = holder.choices()
-    refreshes = []
+def build(holder: EngineHolder, lists: ModelLists) -> None:
     with gr.Tab("Batch evaluation"):
         with gr.Row():
             prompt_choice = gr.Dropdown([BUNDLED_PROMPTS], value=BUNDLED_PROMPTS, label="Prompt set", scale=2)
             upload = gr.File(label="…or a JSONL prompt set (prompt or messages, reference, json_schema)",
                              file_types=[".jsonl"], type="filepath", scale=2, elem_id="eval-upload")
         with gr.Row():
-            models = gr.CheckboxGroup(choices, value=choices[:2], label="Models", scale=3, elem_id="eval-models")
-            max_new = gr.Number(64, label="Max new tokens", precision=0, minimum=1, maximum=4096, scale=1)
+            models = lists.add(gr.CheckboxGroup(lists.offered(TICKS), value=lists.default(TICKS), label="Models",
+                                                scale=3, elem_id="eval-models"), TICKS)
+            max_new = gr.Number(EVAL_MAX_NEW, label="Max new tokens", precision=0, minimum=1, maximum=4096, scale=1)
         with gr.Row():
             go = gr.Button("Evaluate", variant="primary", elem_id="eval-run")
             stop = gr.Button("Stop after the current prompt", elem_id="eval-stop")
-            refreshes.append(gr.Button("Refresh adapters", elem_id="eval-refresh"))
+            lists.buttons.append(gr.Button("Refresh adapters", elem_id="eval-refresh"))
         headline = gr.Markdown(elem_id="eval-headline")
         summary = gr.Dataframe(headers=SUMMARY_HEADERS, interactive=False, elem_id="eval-summary")
         examples = gr.Dataframe(interactive=False, wrap=True, max_height=420, elem_id="eval-examples",
@@ -184,23 +207,23 @@ def build(holder: EngineHolder) -> None:
         stop.click(lambda f: f.event.set(), flag, None)
         i18n.retitle_on_switch(summary, SUMMARY_HEADERS)
     with gr.Tab("Checkpoint timeline"):
-        runs = run_ids(holder)
         with gr.Row():
-            run = gr.Dropdown(runs, value=runs[0] if runs else None, label="Run", elem_id="timeline-run", scale=3)
-            refreshes.append(gr.Button("Refresh runs", scale=1))
+            run = lists.add(gr.Dropdown(lists.offered(RUN), value=lists.default(RUN), label="Run",
+                                        elem_id="timeline-run", scale=3), RUN)
+            lists.buttons.append(gr.Button("Refresh runs", scale=1))
         prompts = gr.Textbox(_default_prompts(), lines=TIMELINE_PROMPTS, label="Prompts (one per line)")
-        t_max = gr.Number(48, label="Max new tokens", precision=0, minimum=1, maximum=1024)
+        t_max = gr.Number(TIMELINE_MAX_NEW, label="Max new tokens", precision=0, minimum=1, maximum=1024)
         t_go = gr.Button("Answer at every checkpoint", variant="primary", elem_id="timeline-run-button")
         grid = gr.Dataframe(interactive=False, wrap=True, elem_id="timeline-grid")
         t_go.click(functools.partial(timeline, holder), [run, prompts, t_max], grid)
     with gr.Tab("Export"):
-        adapters = [c for c in choices if c != BASE]
-        pick = gr.Dropdown(adapters, value=adapters[0] if adapters else None, label="Adapter", elem_id="export-pick")
+        pick = lists.add(gr.Dropdown(lists.offered(ADAPTER), value=lists.default(ADAPTER), label="Adapter",
+                                     elem_id="export-pick"), ADAPTER)
         with gr.Row():
             merge_button = gr.Button("Merge into the base and save a model folder", elem_id="export-merge")
             zip_button = gr.Button("Zip the adapter", elem_id="export-zip")
             zip_file = gr.DownloadButton("Download the zip", visible=False, elem_id="export-download")
-            refreshes.append(gr.Button("Refresh adapters", elem_id="export-refresh"))
+            lists.buttons.append(gr.Button("Refresh adapters", elem_id="export-refresh"))
         with gr.Row():
             report_button = gr.Button("Create the report of this adapter's run", elem_id="export-report")
             report_file = gr.DownloadButton("Download report", visible=False, elem_id="export-report-download")
@@ -209,10 +232,6 @@ def build(holder: EngineHolder) -> None:
         zip_button.click(functools.partial(zip_adapter, holder), pick, zip_file)
         report_button.click(functools.partial(run_report, holder), pick, report_file)
         pick.change(lambda: gr.update(visible=False), None, report_file, show_progress="hidden")
-    for refresh in refreshes:
-        refresh.click(lambda: (gr.update(choices=holder.choices()), gr.update(choices=run_ids(holder)),
-                               gr.update(choices=[c for c in holder.choices() if c != BASE])), None,
-                      [models, run, pick])
 
 
 def _default_prompts() -> str:

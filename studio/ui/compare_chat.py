@@ -10,15 +10,22 @@ from __future__ import annotations
 import functools
 import html
 import threading
+import time
 from dataclasses import dataclass
 
 import gradio as gr
 
+from studio.ui import compare_inputs as given
 from studio.ui.compare_engine import BASE, EngineHolder
+from studio.ui.compare_lists import PANE, ModelLists
 from studio.ui.diff_html import mark_differences
 from studio.ui.i18n import tr
 
 MAX_PANES = 4
+# The shortest time between two redraws of the panes while they stream. Every redraw re-renders every chat in the
+# browser; sent per token, the browser fell far behind the model on 2 CPU cores (two 128-token answers took ~1 s
+# to generate and ~60 s to show).
+FRAME_S = 0.1
 
 
 @dataclass
@@ -44,13 +51,6 @@ def plain_messages(history: list | None) -> list[dict]:
     return out
 
 
-def settings_from(system: str, max_new: float, temperature: float, top_p: float, seed: float):
-    from studio.chat.engine import GenerationSettings
-
-    return GenerationSettings(max_new_tokens=int(max_new), temperature=float(temperature), top_p=float(top_p),
-                              seed=int(seed), system_prompt=system.strip() or None)
-
-
 def stats_line(name: str, chunk) -> str:
     if chunk is None:
         return f"**{html.escape(name)}**"
@@ -70,23 +70,25 @@ def differences(answers: list[str]) -> list[str]:
         f"<div class='answer'>{same if a == first else mark_differences(first, a)}</div>" for a in answers[1:]]
 
 
-def send(holder: EngineHolder, stop: StopFlag, prompt: str, system: str, max_new, temperature, top_p, seed,
-         n_panes, *rest):
+def send(holder: EngineHolder, stop: StopFlag, prompt, system, max_new, temperature, top_p, seed, n_panes, *rest):
     """Stream the prompt through each pane in turn; yields (chatbots, stats, diffs) for all MAX_PANES panes."""
-    n = int(n_panes)
-    models, histories = list(rest[:MAX_PANES]), [list(h or []) for h in rest[MAX_PANES:]]
+    n = min(MAX_PANES, max(2, given.whole(n_panes, 2)))
+    prompt = given.text(prompt)
+    models = [given.name(m) for m in rest[:MAX_PANES]]
+    histories = [list(h or []) for h in rest[MAX_PANES:]]
     if not prompt.strip():
-        raise gr.Error(tr("Type a prompt first."))
+        raise given.refusal(tr("Type a prompt first."))
     if any(not m for m in models[:n]):
-        raise gr.Error(tr("Choose a model for every pane."))
+        raise given.refusal(tr("Choose a model for every pane."))
+    settings = given.sampling(system, max_new, temperature, top_p, seed)
     try:
         engine = holder.engine([m for m in models[:n] if m != BASE])
     except (FileNotFoundError, ValueError) as exc:
-        raise gr.Error(str(exc)) from None
-    settings = settings_from(system, max_new, temperature, top_p, seed)
+        raise given.refusal(str(exc)) from None
     stop.event.clear()
     stats = [gr.skip()] * MAX_PANES
     answers: list[str] = []
+    shown_at = 0.0
     for i in range(n):
         conversation = plain_messages(histories[i]) + [{"role": "user", "content": prompt}]
         histories[i] = conversation + [{"role": "assistant", "content": ""}]
@@ -94,7 +96,9 @@ def send(holder: EngineHolder, stop: StopFlag, prompt: str, system: str, max_new
         for chunk in engine.stream(models[i], conversation, settings, stop=stop.event):
             histories[i][-1]["content"] = chunk.text
             stats[i] = stats_line(models[i], chunk)
-            yield (*histories, *stats, *[gr.skip()] * MAX_PANES)
+            if time.monotonic() - shown_at >= FRAME_S:
+                shown_at = time.monotonic()
+                yield (*histories, *stats, *[gr.skip()] * MAX_PANES)
         answers.append(histories[i][-1]["content"])
         stats[i] = stats_line(models[i], chunk) + (" · " + tr("stopped") if stop.event.is_set() else "")
         if stop.event.is_set():
@@ -103,24 +107,26 @@ def send(holder: EngineHolder, stop: StopFlag, prompt: str, system: str, max_new
     yield (*histories, *stats, *marked)
 
 
-def build(holder: EngineHolder) -> None:
-    choices = holder.choices()
+def build(holder: EngineHolder, lists: ModelLists) -> None:
     with gr.Row():
         n_panes = gr.Slider(2, MAX_PANES, value=2, step=1, label="Panes", scale=1, elem_id="cmp-panes")
-        refresh = gr.Button("Refresh adapter list", scale=1, elem_id="cmp-refresh")
+        lists.buttons.append(gr.Button("Refresh adapter list", scale=1, elem_id="cmp-refresh"))
+    # Closed at first, so these may reach `send` as None: it reads them through compare_inputs.
     with gr.Accordion("System prompt and sampling (the same for every pane)", open=False):
-        system = gr.Textbox(label="System prompt", lines=2)
+        system = gr.Textbox(label="System prompt", lines=2, elem_id="cmp-system")
         with gr.Row():
-            max_new = gr.Number(128, label="Max new tokens", precision=0, minimum=1, maximum=4096)
-            temperature = gr.Number(0.0, label="Temperature (0 = greedy)", minimum=0, maximum=5)
-            top_p = gr.Number(1.0, label="Top-p", minimum=0.01, maximum=1)
-            seed = gr.Number(0, label="Seed", precision=0, minimum=0)
+            max_new = gr.Number(given.SAMPLING.max_new_tokens, label="Max new tokens", precision=0, minimum=1,
+                                maximum=4096)
+            temperature = gr.Number(given.SAMPLING.temperature, label="Temperature (0 = greedy)", minimum=0,
+                                    maximum=5)
+            top_p = gr.Number(given.SAMPLING.top_p, label="Top-p", minimum=0.01, maximum=1)
+            seed = gr.Number(given.SAMPLING.seed, label="Seed", precision=0, minimum=0)
     pickers, chats, stats, diffs, columns = [], [], [], [], []
     with gr.Row():
         for i in range(MAX_PANES):
             with gr.Column(visible=i < 2, min_width=260) as column:
-                default = choices[min(i, len(choices) - 1)] if choices else None
-                pickers.append(gr.Dropdown(choices, value=default, label=f"Pane {i + 1}", elem_id=f"cmp-model-{i}"))
+                pickers.append(lists.add(gr.Dropdown(lists.offered(PANE), value=lists.default(PANE, i),
+                                                     label=f"Pane {i + 1}", elem_id=f"cmp-model-{i}"), PANE, i))
                 chats.append(gr.Chatbot(height=320, label=f"Pane {i + 1}", elem_id=f"cmp-chat-{i}"))
                 stats.append(gr.Markdown(elem_id=f"cmp-stats-{i}"))
                 diffs.append(gr.HTML(elem_id=f"cmp-diff-{i}"))
@@ -132,8 +138,7 @@ def build(holder: EngineHolder) -> None:
         clear = gr.Button("Clear conversations", elem_id="cmp-clear")
     flag = gr.State(new_stop_flag)
 
-    n_panes.change(lambda n: [gr.update(visible=i < int(n)) for i in range(MAX_PANES)], n_panes, columns)
-    refresh.click(lambda *current: [gr.update(choices=holder.choices(), value=c) for c in current], pickers, pickers)
+    n_panes.change(lambda n: [gr.update(visible=i < given.whole(n, 2)) for i in range(MAX_PANES)], n_panes, columns)
     go.click(functools.partial(send, holder),
              [flag, prompt, system, max_new, temperature, top_p, seed, n_panes, *pickers, *chats],
              [*chats, *stats, *diffs])

@@ -130,7 +130,17 @@ def save_language(ws: Workspace, lang: str) -> str:
     return lang
 
 
+def names_kept_current(block):
+    """Mark a list whose choices are names a handler keeps current (runs, adapters, data sets): a language switch
+    translates its label but never sends its choices, which would be the list as built — stale, and Gradio then
+    refuses the value shown as "not in the list of choices"."""
+    block.studio_names_kept_current = True
+    return block
+
+
 def _choice_labels(block) -> list[tuple[str, object]] | None:
+    if getattr(block, "studio_names_kept_current", False):
+        return None
     choices = getattr(block, "choices", None)
     if not choices or not isinstance(choices, list):
         return None

@@ -94,16 +94,6 @@ def delete_run(ws: Workspace, run_id: str, confirmed: bool) -> str:
     return tr("Deleted {run}.", run=run_id)
 
 
-def adapter_message(ws: Workspace, run_id: str | None) -> str:
-    """Where the run's adapter is, for the Compare tab (issue #7) until it can be opened there directly."""
-    folder = runner.run_dir(ws, run_id or "")  # RunError for an unknown or unsafe name
-    output = read_status(folder).get("output")
-    if not output or not (folder / output).is_dir():
-        return tr("⚠ {run} has no adapter yet: it is saved when a run finishes or is stopped.", run=run_id)
-    return tr("Adapter of **{run}**: `{path}` (the Compare tab, issue #7, loads adapters by this path).", run=run_id,
-              path=folder / output)
-
-
 def make_report(ws: Workspace, run_id: str | None) -> tuple[str, object]:
     """The run's stakeholder report, written to WORKSPACE/reports/runs/<run_id>/report.html and offered to download."""
     from studio.report.collect import ReportError
@@ -252,7 +242,7 @@ def build(ctx, form: RecipeForm | None = None) -> TrainTab:
                        t.message))
     after(t.delete.click(lambda r, ok: (act(lambda: delete_run(ws, r, ok)), False), [t.selected, t.confirm],
                          [t.message, t.confirm]))
-    t.compare.click(lambda r: act(lambda: adapter_message(ws, r)), t.selected, t.message)
+    # "Open in Compare" (t.compare) is wired by the app once the Compare tab exists: compare.wire.
     t.report.click(lambda r: make_report(ws, r), t.selected, [t.message, t.report_file])
     t.selected.change(lambda: gr.update(visible=False), None, t.report_file, show_progress="hidden")
     return t

@@ -94,8 +94,10 @@ def test_launch_watch_stop_resume_and_delete_a_run(studio_server, page):
     page.locator("#train-report").click()
     expect(message).to_contain_text("created at", timeout=60_000)
     expect(page.locator("#train-report-download")).to_be_visible()
-    page.locator("#train-compare").click()
+    page.locator("#train-compare").click()  # lands on Compare with the run's adapter beside base
     expect(message).to_contain_text("/adapter")
+    expect(page.locator("#cmp-model-1 input")).to_have_value(re.compile(RUN_NAME), timeout=30_000)
+    page.get_by_role("tab", name="Train").click()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "train-tab.png"), full_page=True)
 

@@ -125,11 +125,6 @@ def test_actions_turn_run_errors_into_messages(ws):
     assert tab.act(lambda: runner.stop(ws, "20260101-000000-a")).startswith("⚠ 20260101-000000-a is stopped")
     assert tab.act(lambda: runner.cancel(ws, "nope")).startswith("⚠ no run named")
     assert "confirm delete" in tab.delete_run(ws, "20260101-000000-a", confirmed=False)
-    assert "no adapter yet" in tab.adapter_message(ws, "20260101-000000-a")
-    assert tab.act(lambda: tab.adapter_message(ws, "../..")).startswith("⚠ no run named")
-    (ws.runs / "20260101-000000-a" / "adapter").mkdir()
-    write_status(ws.runs / "20260101-000000-a", output="adapter")
-    assert str(ws.runs / "20260101-000000-a" / "adapter") in tab.adapter_message(ws, "20260101-000000-a")
     assert tab.delete_run(ws, "20260101-000000-a", confirmed=True) == "Deleted 20260101-000000-a."
     assert not (ws.runs / "20260101-000000-a").exists()
 
