@@ -132,9 +132,12 @@ def serve(options: ServerOptions, workspace: str | None = None, model: str = DEM
     # Never the password: the line goes to consoles and log files.
     print(f"Fine-Tune Studio on http://{options.host}:{options.port}  (workspace {ctx.workspace.root}{also}, "
           f"model {model}, {ctx.device.label()}, uploads up to {options.max_upload_mb} MB)", flush=True)
+    # `_frontend=False` skips Gradio's start-up probe of its own page: one HEAD request with a 3 s timeout, which
+    # a machine busy training misses (the page is ~450 components), and the studio then exits with "localhost is
+    # not accessible". The server is the same either way; the probe only decides whether to refuse to start.
     build_app(ctx).queue().launch(server_name=options.host, server_port=options.port, share=options.share,
                                   auth=options.auth, ssr_mode=False, show_error=True, theme=THEME,
-                                  footer_links=["settings"], quiet=True,
+                                  footer_links=["settings"], quiet=True, _frontend=False,
                                   **server.launch_settings(ctx.workspace, ctx.recipes_dir, options.max_upload_mb))
     return 0
 
