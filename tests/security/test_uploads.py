@@ -32,7 +32,7 @@ def test_staged_uploads_land_in_the_workspace(tmp_path):
         temps[-1].write_text(f"{i}\n", encoding="utf-8")
     staged, originals = stage_uploads(ws, [str(t) for t in temps])
     assert all(p.parent == ws.uploads and p.resolve().parent == ws.uploads for p in staged)
-    assert [p.name for p in staged][:5] == ["escape.jsonl", "hidden.jsonl", "jsonl", "same.jsonl", "line_break.txt"]
+    assert [p.name for p in staged][:5] == ["escape.jsonl", "hidden.jsonl", "upload.jsonl", "same.jsonl", "line_break.txt"]
     assert staged[-1].name == "same-2.jsonl"  # never overwrites an earlier upload
     assert [p.read_text() for p in staged] == [f"{i}\n" for i in range(len(temps))]
     assert originals[str(staged[2])] == "专利.jsonl"  # the UI still shows the user's own name
